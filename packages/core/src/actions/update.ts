@@ -1,0 +1,59 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import {
+  ActivePhases, allowedFrom, canTransition, ClientRequestablePhases, isExecutionPhase, type AbstractUpdate,
+  type ExecutionPhase,
+} from '@eb/schema';
+import { findExecutionRow, transitionExecution, type Db } from '@eb/db';
+import { enqueueStep, type StepJob } from '../queue/steps.js';
+import { acceptOffer } from './accept.js';
+
+export type UpdateOutcome =
+  | { outcome: 'applied' }
+  | { outcome: 'not-found' }
+  | { outcome: 'unprocessable'; detail: string }
+  | { outcome: 'conflict'; detail: string; phase: ExecutionPhase };
+
+/**
+ * Applies a client's update document. Only `uri:enum-value-update` on `phase` is meaningful to the
+ * broker today; anything else is refused rather than silently ignored.
+ */
+export async function applyClientUpdate(
+  db: Db, queue: Queue<StepJob>, uuid: string, update: AbstractUpdate, logger: Logger,
+): Promise<UpdateOutcome> {
+  if (update.kind !== 'uri:enum-value-update' || update.path !== 'phase') {
+    return { outcome: 'unprocessable', detail: `The broker cannot apply a ${update.kind} to path '${update.path}'; only uri:enum-value-update on 'phase' is supported.` };
+  }
+  const target = update.value;
+  if (!isExecutionPhase(target) || !ClientRequestablePhases.includes(target)) {
+    return { outcome: 'unprocessable', detail: `A client may set phase to ${ClientRequestablePhases.join(', ')}, not '${target}'.` };
+  }
+  // A concurrent worker step may move the phase under us; retry the compare-and-set a few times.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const row = await findExecutionRow(db, uuid);
+    if (!row) return { outcome: 'not-found' };
+    const from = row.phase;
+    if (!canTransition(from, target)) {
+      return {
+        outcome: 'conflict', phase: from,
+        detail: `Cannot move from ${from} to ${target}; ${target} is reachable only from ${allowedFrom(target).join(', ')}.`,
+      };
+    }
+    if (target === 'ACCEPTED') {
+      const r = await acceptOffer(db, queue, uuid, logger);
+      if (r.outcome === 'accepted') return { outcome: 'applied' };
+      if (r.outcome === 'not-found') return r;
+      if (r.outcome === 'expired') return { outcome: 'conflict', phase: 'EXPIRED', detail: 'The offer expired before it was accepted.' };
+      continue;
+    }
+    if (await transitionExecution(db, uuid, from, target, `${target.toLowerCase()} by the client`)) {
+      if (target === 'CANCELLED' && ActivePhases.includes(from)) {
+        // The workers release whatever the platform holds; the reconciler covers a lost enqueue.
+        await enqueueStep(queue, uuid, 'CANCELLED').catch((err: unknown) => logger.warn({ err, uuid }, 'could not enqueue release'));
+      }
+      return { outcome: 'applied' };
+    }
+  }
+  const row = await findExecutionRow(db, uuid);
+  return { outcome: 'conflict', phase: row?.phase ?? 'INITIAL', detail: 'The execution changed phase while the update was applied; try again.' };
+}

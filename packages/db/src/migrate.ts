@@ -1,0 +1,14 @@
+import { Migrator } from 'kysely';
+import type { Db } from './connect.js';
+import { migrationProvider } from './migrations/index.js';
+
+/**
+ * Brings the schema up to date. Kysely's PostgreSQL adapter holds an advisory lock while it migrates,
+ * so replicas starting together run each migration once.
+ */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

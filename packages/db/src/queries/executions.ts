@@ -1,0 +1,161 @@
+import { sql, type Selectable } from 'kysely';
+import { ActivePhases, type ExecutionPhase, type MessageItem } from '@eb/schema';
+import type { Db } from '../connect.js';
+import type { ComponentsTable, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
+import { confirmBooking, releaseBookings } from './bookings.js';
+import { lockPlatform } from './platforms.js';
+import { applyPhase, recordPhase } from './phase.js';
+
+export type ExecutionRow = Selectable<ExecutionsTable>;
+export type ComponentRow = Selectable<ComponentsTable>;
+export type PhaseHistoryRow = Selectable<PhaseHistoryTable>;
+
+export interface ExecutionRecord {
+  execution: ExecutionRow;
+  components: ComponentRow[];
+  history: PhaseHistoryRow[];
+}
+
+export async function findExecutionRow(db: Db, uuid: string): Promise<ExecutionRow | undefined> {
+  return db.selectFrom('executions').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+}
+
+/** Executions with their components and phase history, in the order asked. */
+export async function findExecutions(db: Db, uuids: string[]): Promise<ExecutionRecord[]> {
+  if (uuids.length === 0) return [];
+  const [executions, components, history] = await Promise.all([
+    db.selectFrom('executions').selectAll().where('uuid', 'in', uuids).execute(),
+    db.selectFrom('components').selectAll().where('execution_uuid', 'in', uuids).orderBy('position').execute(),
+    db.selectFrom('phase_history').selectAll().where('execution_uuid', 'in', uuids).orderBy('id').execute(),
+  ]);
+  const byUuid = new Map(executions.map((e) => [e.uuid, e]));
+  return uuids.flatMap((uuid) => {
+    const execution = byUuid.get(uuid);
+    if (!execution) return [];
+    return [{
+      execution,
+      components: components.filter((c) => c.execution_uuid === uuid),
+      history: history.filter((h) => h.execution_uuid === uuid),
+    }];
+  });
+}
+
+export async function findExecution(db: Db, uuid: string): Promise<ExecutionRecord | undefined> {
+  return (await findExecutions(db, [uuid]))[0];
+}
+
+export type AcceptOutcome =
+  | { outcome: 'accepted'; rejectedSiblings: string[] }
+  | { outcome: 'not-found' }
+  | { outcome: 'expired' }
+  | { outcome: 'conflict'; phase: ExecutionPhase };
+
+/**
+ * Accepts an offer: its hold becomes a booking and the other offers of its set are rejected, their
+ * holds released. Taken under the platform lock, and re-checking expiry against the clock, so an offer
+ * cannot be accepted after a planner has already counted its hold as lapsed.
+ */
+export async function acceptExecution(db: Db, uuid: string): Promise<AcceptOutcome> {
+  return db.transaction().execute(async (trx): Promise<AcceptOutcome> => {
+    const row = await trx.selectFrom('executions').select(['platform', 'offerset_uuid']).where('uuid', '=', uuid).executeTakeFirst();
+    if (!row) return { outcome: 'not-found' };
+    await lockPlatform(trx, row.platform);
+    const accepted = await trx
+      .updateTable('executions')
+      .set({ phase: 'ACCEPTED', modified: sql<Date>`clock_timestamp()` })
+      .where('uuid', '=', uuid)
+      .where('phase', '=', 'OFFERED')
+      .where('expires', '>', sql<Date>`clock_timestamp()`)
+      .returning('uuid')
+      .executeTakeFirst();
+    if (!accepted) {
+      const current = await trx.selectFrom('executions').select(['phase', 'expires']).where('uuid', '=', uuid).executeTakeFirstOrThrow();
+      if (current.phase === 'OFFERED' || current.phase === 'EXPIRED') {
+        await applyPhase(trx, [uuid], 'OFFERED', 'EXPIRED', 'offer expired before it was accepted');
+        return { outcome: 'expired' };
+      }
+      return { outcome: 'conflict', phase: current.phase };
+    }
+    await recordPhase(trx, [uuid], 'ACCEPTED', 'accepted by the client');
+    await confirmBooking(trx, uuid);
+    const siblings = await trx
+      .selectFrom('executions')
+      .select('uuid')
+      .where('offerset_uuid', '=', row.offerset_uuid)
+      .where('uuid', '<>', uuid)
+      .where('phase', '=', 'OFFERED')
+      .execute();
+    const rejected = await applyPhase(trx, siblings.map((s) => s.uuid), 'OFFERED', 'REJECTED', 'another offer of the set was accepted');
+    return { outcome: 'accepted', rejectedSiblings: rejected };
+  });
+}
+
+/** A guarded phase change in its own transaction; false when the execution was not in `from`. */
+export async function transitionExecution(
+  db: Db,
+  uuid: string,
+  from: ExecutionPhase,
+  to: ExecutionPhase,
+  note?: string,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => (await applyPhase(trx, [uuid], from, to, note)).length === 1);
+}
+
+/** Offers whose expiry has passed become EXPIRED and give back their holds. */
+export async function expireOffers(db: Db, limit = 500): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const due = await trx
+      .selectFrom('executions')
+      .select('uuid')
+      .where('phase', '=', 'OFFERED')
+      .where('expires', '<=', sql<Date>`clock_timestamp()`)
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    return applyPhase(trx, due.map((d) => d.uuid), 'OFFERED', 'EXPIRED', 'offer expired');
+  });
+}
+
+export async function releaseExecutionBookings(db: Db, uuid: string): Promise<void> {
+  await releaseBookings(db, [uuid]);
+}
+
+export interface ActiveExecution {
+  uuid: string;
+  phase: ExecutionPhase;
+}
+
+/** Executions the workers still owe a step to (active, or ended but not yet released on the platform). */
+export async function listOwedExecutions(db: Db, limit = 1000): Promise<ActiveExecution[]> {
+  return db
+    .selectFrom('executions')
+    .select(['uuid', 'phase'])
+    .where((eb) => eb.or([
+      eb('phase', 'in', [...ActivePhases]),
+      eb.and([
+        eb('phase', 'in', ['CANCELLED', 'FAILED']),
+        eb.exists(eb.selectFrom('bookings').select('id').whereRef('bookings.execution_uuid', '=', 'executions.uuid').where('released_at', 'is', null)),
+      ]),
+    ]))
+    .orderBy('modified')
+    .limit(limit)
+    .execute();
+}
+
+export async function setPlatformState(db: Db, uuid: string, state: Record<string, unknown>): Promise<void> {
+  await db
+    .updateTable('executions')
+    .set({ platform_state: sql`platform_state || ${JSON.stringify(state)}::jsonb` })
+    .where('uuid', '=', uuid)
+    .execute();
+}
+
+export async function appendExecutionMessages(db: Db, uuid: string, messages: MessageItem[]): Promise<void> {
+  if (messages.length === 0) return;
+  await db
+    .updateTable('executions')
+    .set({ messages: sql`messages || ${JSON.stringify(messages)}::jsonb` })
+    .where('uuid', '=', uuid)
+    .execute();
+}

@@ -1,0 +1,97 @@
+// Row types of the broker's tables, as kysely sees them.
+import type { ColumnType, Generated } from 'kysely';
+import type { ExecutionPhase, LifecyclePhase, MessageItem } from '@eb/schema';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface PlatformsTable {
+  name: string;
+  cores: number;
+  memory_gib: number;
+  storage_gib: number;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface OffersetsTable {
+  uuid: string;
+  owner: string;
+  name: string | null;
+  created: DefaultedTimestamp;
+  expires: Timestamp;
+  result: 'YES' | 'NO';
+  request: Json<unknown>;
+  messages: Json<MessageItem[]>;
+}
+
+export interface ExecutionsTable {
+  uuid: string;
+  offerset_uuid: string;
+  owner: string;
+  name: string | null;
+  phase: ExecutionPhase;
+  platform: string;
+  created: DefaultedTimestamp;
+  modified: DefaultedTimestamp;
+  expires: Timestamp;
+  prepare_start: Timestamp;
+  prepare_ms: number;
+  available_start: Timestamp;
+  available_ms: number;
+  release_start: Timestamp;
+  release_ms: number;
+  cores: number;
+  memory_gib: number;
+  storage_gib: number;
+  interactive: boolean;
+  platform_state: ColumnType<Record<string, unknown>, string | undefined, string>;
+  messages: ColumnType<MessageItem[], string | undefined, string>;
+  position: number;
+}
+
+export type ComponentRole = 'executable' | 'compute' | 'storage' | 'data' | 'volume';
+
+export interface ComponentsTable {
+  uuid: string;
+  execution_uuid: string;
+  role: ComponentRole;
+  position: number;
+  name: string | null;
+  kind: string;
+  phase: LifecyclePhase;
+  spec: Json<Record<string, unknown>>;
+  messages: ColumnType<MessageItem[], string | undefined, string>;
+}
+
+export interface PhaseHistoryTable {
+  id: Generated<string>;
+  execution_uuid: string;
+  component_uuid: string | null;
+  phase: string;
+  at: DefaultedTimestamp;
+  note: string | null;
+}
+
+export interface BookingsTable {
+  id: Generated<string>;
+  execution_uuid: string;
+  platform: string;
+  cores: number;
+  memory_gib: number;
+  storage_gib: number;
+  /** tstzrange of the whole booked interval: preparing start to releasing end. */
+  during: string;
+  /** Set while the booking is only held by a live offer; null once accepted. */
+  hold_until: Timestamp | null;
+  released_at: Timestamp | null;
+}
+
+export interface Database {
+  platforms: PlatformsTable;
+  offersets: OffersetsTable;
+  executions: ExecutionsTable;
+  components: ComponentsTable;
+  phase_history: PhaseHistoryTable;
+  bookings: BookingsTable;
+}

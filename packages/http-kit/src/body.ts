@@ -1,0 +1,36 @@
+import express, { type RequestHandler } from 'express';
+import yaml from 'js-yaml';
+import { HttpProblem } from './problem.js';
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+const rawText = express.text({ type: [...YAML_TYPES, ...JSON_TYPES], limit: '1mb' });
+
+/**
+ * Reads a JSON or YAML request body into `req.body`. Anything else is 415; text that does not parse
+ * is 400 with the parser's own message (which names the line for YAML).
+ */
+export const readBody: RequestHandler = (req, res, next) => {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!req.headers['content-length'] && !req.headers['transfer-encoding']) {
+    return next(new HttpProblem(400, 'Bad Request', 'A request body is required.'));
+  }
+  const isYaml = YAML_TYPES.includes(type);
+  const isJson = type === 'application/json' || type.endsWith('+json');
+  if (!isYaml && !isJson) {
+    return next(new HttpProblem(415, 'Unsupported Media Type', `Send application/json or application/yaml, not '${type || 'nothing'}'.`));
+  }
+  rawText(req, res, (err?: unknown) => {
+    if (err) return next(err);
+    const text = typeof req.body === 'string' ? req.body : '';
+    if (text.trim() === '') return next(new HttpProblem(400, 'Bad Request', 'The request body is empty.'));
+    try {
+      req.body = isYaml ? yaml.load(text, { schema: yaml.JSON_SCHEMA }) : JSON.parse(text);
+    } catch (e) {
+      const what = isYaml ? 'YAML' : 'JSON';
+      return next(new HttpProblem(400, 'Bad Request', `The body is not valid ${what}: ${(e as Error).message.split('\n')[0]}`));
+    }
+    next();
+  });
+};

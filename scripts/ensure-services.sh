@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs (when missing) and starts, on loopback, what the broker needs: PostgreSQL 15, Redis 7,
+# the Docker engine (optional), Node packages; builds the workspace; writes .local/env.
+# Safe to run again: every step checks before it acts.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mkdir -p .local
+log() { printf '[setup] %s\n' "$*" >&2; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+
+need_pkgs=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+if [ "${EB_SKIP_DOCKER:-}" != 1 ]; then
+  command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+  [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# Secrets for the local database are made on first use and kept out of git (.local is ignored).
+if [ ! -f .local/env ]; then
+  pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+  cat > .local/env <<ENV
+export EB_DB_PASSWORD='$pw'
+export DATABASE_URL='postgres://eb:$pw@127.0.0.1:5432/eb'
+export TEST_DATABASE_URL='postgres://eb:$pw@127.0.0.1:5432/eb_test'
+export REDIS_URL='redis://127.0.0.1:6379'
+ENV
+fi
+# shellcheck disable=SC1091
+. .local/env
+
+# PostgreSQL: the Debian cluster, on loopback only.
+PGVER="$(ls /usr/lib/postgresql | sort -n | tail -1)"
+if ! pg_lsclusters -h 2>/dev/null | grep -q "^$PGVER main"; then
+  $SUDO pg_createcluster "$PGVER" main >/dev/null
+fi
+if ! pg_lsclusters -h | grep -q "^$PGVER main .* online"; then
+  log "starting PostgreSQL $PGVER"
+  $SUDO pg_ctlcluster "$PGVER" main start -o "-c listen_addresses=127.0.0.1 -c max_connections=300"
+fi
+for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -q && break; sleep 0.5; done
+psql_admin() { if [ -z "$SUDO" ]; then runuser -u postgres -- psql -qtAX "$@"; else sudo -u postgres psql -qtAX "$@"; fi; }
+cd /tmp
+if [ "$(psql_admin -c "select 1 from pg_roles where rolname='eb'")" != 1 ]; then
+  psql_admin -c "create role eb login password '$EB_DB_PASSWORD'"
+else
+  psql_admin -c "alter role eb password '$EB_DB_PASSWORD'"
+fi
+for db in eb eb_test; do
+  [ "$(psql_admin -c "select 1 from pg_database where datname='$db'")" = 1 ] || psql_admin -c "create database $db owner eb"
+done
+cd "$ROOT"
+
+# Redis, configured as BullMQ's production guide asks: no eviction, append-only file.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  mkdir -p /var/lib/eb-redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir /var/lib/eb-redis \
+    --appendonly yes --maxmemory-policy noeviction --save '' --logfile /var/lib/eb-redis/redis.log
+  for _ in $(seq 1 30); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+redis-cli -p 6379 config set maxmemory-policy noeviction >/dev/null
+redis-cli -p 6379 config set appendonly yes >/dev/null
+
+# Docker engine: optional. The broker falls back to the simulated platform where none answers.
+if [ "${EB_SKIP_DOCKER:-}" != 1 ] && command -v dockerd >/dev/null 2>&1; then
+  if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd"
+    (nohup dockerd >/var/log/eb-dockerd.log 2>&1 &)
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  fi
+  docker info >/dev/null 2>&1 || log "dockerd did not start (see /var/log/eb-dockerd.log); the simulated platform will be used"
+fi
+
+# Node packages and the build.
+if ! command -v pnpm >/dev/null 2>&1; then
+  log "installing pnpm"
+  npm i -g pnpm@10 >/dev/null 2>&1
+fi
+pnpm install --frozen-lockfile --config.manage-package-manager-versions=false >/dev/null
+pnpm run -s build

@@ -1,0 +1,22 @@
+import { connectDatabase, migrateToLatest } from '@eb/db';
+import { createStepQueue, envInt, envString, redisConnection } from '@eb/core';
+import { createLogger, listenGracefully } from '@eb/http-kit';
+import { createApp } from './app.js';
+import { PhaseListener } from './phases/listener.js';
+
+const logger = createLogger('execution-api');
+const databaseUrl = envString('DATABASE_URL');
+const database = connectDatabase(databaseUrl, { applicationName: 'execution-api', max: envInt('EB_DB_POOL', 20) });
+if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.db);
+const listener = new PhaseListener(databaseUrl, logger);
+await listener.start();
+const redis = redisConnection(envString('REDIS_URL', 'redis://127.0.0.1:6379'));
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
+const queue = createStepQueue(redis);
+const app = createApp({ db: database.db, queue, listener, logger });
+await listenGracefully(app, envInt('PORT', 8082), process.env.HOST ?? '127.0.0.1', logger, async () => {
+  await listener.stop();
+  await queue.close();
+  redis.disconnect();
+  await database.close();
+});

@@ -1,0 +1,25 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { sql } from 'kysely';
+import type { Db } from '@eb/db';
+import type { StepJob } from '@eb/core';
+import { createMetrics, serveOpenApi, serviceShell } from '@eb/http-kit';
+import type { OffersetApiConfig } from './config.js';
+import { offerMetrics } from './metrics.js';
+import { offersetRoutes } from './routes/offersets.js';
+
+export function createApp(deps: { db: Db; queue: Queue<StepJob>; config: OffersetApiConfig; logger: Logger }) {
+  const metrics = createMetrics('offerset-api');
+  const shell = serviceShell({
+    logger: deps.logger,
+    metrics,
+    ready: async () => {
+      await sql`select 1`.execute(deps.db);
+      return true;
+    },
+  });
+  serveOpenApi(shell.app);
+  shell.app.use(offersetRoutes({ ...deps, metrics: offerMetrics(metrics) }));
+  shell.finish();
+  return shell.app;
+}

@@ -1,0 +1,40 @@
+import { envDurationMs, envInt, envString, platformConfig, type PlatformConfig } from '@eb/core';
+import type { OfferSettings } from './offers/build.js';
+import type { TreeDefaults } from './offers/request-tree.js';
+
+export interface OffersetApiConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  platform: PlatformConfig;
+  offers: OfferSettings;
+  defaults: TreeDefaults;
+}
+
+export function loadConfig(): OffersetApiConfig {
+  const platform = platformConfig();
+  return {
+    port: envInt('PORT', 8081),
+    host: process.env.HOST ?? '127.0.0.1',
+    databaseUrl: envString('DATABASE_URL'),
+    redisUrl: envString('REDIS_URL', 'redis://127.0.0.1:6379'),
+    platform,
+    offers: {
+      platform: platform.name,
+      offerTtlMs: envDurationMs('EB_OFFER_TTL', 'PT5M'),
+      prepareMs: platform.prepareMs,
+      releaseMs: platform.releaseMs,
+      maxOffers: envInt('EB_MAX_OFFERS', 4),
+      horizonMs: envDurationMs('EB_BOOKING_HORIZON', 'P7D'),
+      slotMs: envDurationMs('EB_SLOT', 'PT15M'),
+      maxCandidates: envInt('EB_MAX_CANDIDATES', 400),
+    },
+    defaults: {
+      durationMs: envDurationMs('EB_DEFAULT_DURATION', 'PT1H'),
+      cores: envInt('EB_DEFAULT_CORES', 1),
+      memoryGib: envInt('EB_DEFAULT_MEMORY_GIB', 1),
+      storageGib: envInt('EB_DEFAULT_STORAGE_GIB', 1),
+    },
+  };
+}

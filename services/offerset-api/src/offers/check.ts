@@ -1,0 +1,50 @@
+import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
+import type { RequestTree } from './request-tree.js';
+
+/** What the chosen platform can run; requests for anything else are answered NO. */
+export interface PlatformAbilities {
+  name: string;
+  executableKinds: readonly string[];
+  dataKinds: readonly string[];
+}
+
+const missing = (path: string) => message('urn:missing-value', 'ERROR', 'Missing value [{path}]', { path });
+const unsupported = (path: string, kind: string, platform: string) =>
+  message('urn:unsupported-kind', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]', { path, kind, platform });
+const badReference = (path: string, name: string) =>
+  message('urn:invalid-reference', 'ERROR', 'No component named [{name}] for [{path}]', { path, name });
+
+/**
+ * Checks that need more than the schema: values the broker requires, references between components,
+ * and kinds the platform cannot run. Any message returned makes the offer set `result: NO`.
+ */
+export function checkRequest(tree: RequestTree, platform: PlatformAbilities): MessageItem[] {
+  const out: MessageItem[] = tree.invalid.map((i) =>
+    message('urn:invalid-value', 'ERROR', 'Invalid value [{value}] for [{path}]: {reason}', i));
+  const exe = tree.executable;
+  if (!exe) {
+    out.push(missing('executable'));
+  } else {
+    if (!platform.executableKinds.includes(exe.kind)) out.push(unsupported('executable', exe.kind, platform.name));
+    if (exe.kind === Kinds.dockerContainer) {
+      const image = (exe as DockerContainer).image;
+      if (!image?.locations?.length) out.push(missing('executable.image.locations'));
+      if (!image?.digest) out.push(missing('executable.image.digest'));
+    }
+  }
+  const names = new Set<string>();
+  tree.storage.forEach((s) => s.meta?.name && names.add(s.meta.name));
+  tree.data.forEach((d) => d.meta?.name && names.add(d.meta.name));
+  const storageNames = new Set(tree.storage.map((s) => s.meta?.name).filter(Boolean));
+  tree.data.forEach((d, i) => {
+    if (!platform.dataKinds.includes(d.kind)) out.push(unsupported(`data[${i}]`, d.kind, platform.name));
+    if (d.kind === Kinds.simpleData && !d.location) out.push(missing(`data[${i}].location`));
+    if (d.storage && !storageNames.has(d.storage)) out.push(badReference(`data[${i}].storage`, d.storage));
+  });
+  (tree.compute?.volumes ?? []).forEach((v, i) => {
+    if (!v.path) out.push(missing(`compute.volumes[${i}].path`));
+    if (!v.resource) out.push(missing(`compute.volumes[${i}].resource`));
+    else if (!names.has(v.resource)) out.push(badReference(`compute.volumes[${i}].resource`, v.resource));
+  });
+  return out;
+}

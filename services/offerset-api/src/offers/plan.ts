@@ -1,0 +1,141 @@
+import type { LiveBooking, PlatformCapacity } from '@eb/db';
+import type { RequestTree } from './request-tree.js';
+
+export interface PlanSettings {
+  prepareMs: number;
+  releaseMs: number;
+  maxOffers: number;
+  horizonMs: number;
+  /** Spacing between alternative start times. */
+  slotMs: number;
+  /** At most this many start times are examined per request, to bound planning time. */
+  maxCandidates: number;
+}
+
+export interface PlannedOffer {
+  prepareStart: number;
+  availableStart: number;
+  releaseStart: number;
+  end: number;
+  cores: number;
+  memoryGib: number;
+  storageGib: number;
+}
+
+export type PlanResult =
+  | { ok: true; offers: PlannedOffer[] }
+  | { ok: false; short: ('cores' | 'memory' | 'storage')[]; reason: 'capacity' | 'window' };
+
+interface Free {
+  cores: number;
+  memoryGib: number;
+  storageGib: number;
+}
+
+type Dim = 'cores' | 'memoryGib' | 'storageGib';
+const DIMS: Dim[] = ['cores', 'memoryGib', 'storageGib'];
+
+/**
+ * Least free capacity at any instant of [start, end), given what is booked or held there. A group of
+ * alternative holds (one offer set) counts at its largest active member in each dimension.
+ */
+export function freeOver(capacity: PlatformCapacity, bookings: LiveBooking[], start: number, end: number): Free {
+  const events: [number, LiveBooking, 1 | -1][] = [];
+  for (const b of bookings) {
+    if (b.start < end && b.end > start) events.push([Math.max(b.start, start), b, 1], [b.end, b, -1]);
+  }
+  // Releases before acquisitions at the same instant: a booking ending at t frees room for one starting at t.
+  events.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+  const active = new Map<string, LiveBooking[]>();
+  const contribution = new Map<string, Free>();
+  const used: Free = { cores: 0, memoryGib: 0, storageGib: 0 };
+  const peak: Free = { cores: 0, memoryGib: 0, storageGib: 0 };
+  for (const [, b, sign] of events) {
+    const members = active.get(b.group) ?? [];
+    if (sign === 1) members.push(b);
+    else members.splice(members.indexOf(b), 1);
+    active.set(b.group, members);
+    const before = contribution.get(b.group) ?? { cores: 0, memoryGib: 0, storageGib: 0 };
+    const after: Free = { cores: 0, memoryGib: 0, storageGib: 0 };
+    for (const m of members) for (const d of DIMS) after[d] = Math.max(after[d], m[d]);
+    contribution.set(b.group, after);
+    for (const d of DIMS) {
+      used[d] += after[d] - before[d];
+      peak[d] = Math.max(peak[d], used[d]);
+    }
+  }
+  return { cores: capacity.cores - peak.cores, memoryGib: capacity.memoryGib - peak.memoryGib, storageGib: capacity.storageGib - peak.storageGib };
+}
+
+function candidateStarts(tree: RequestTree, bookings: LiveBooking[], now: number, s: PlanSettings): number[] {
+  const windows = tree.startWindows.length
+    ? tree.startWindows.map((w) => ({ start: Math.max(w.start, now), end: w.end })).filter((w) => w.start <= w.end)
+    : [{ start: now, end: now + s.horizonMs }];
+  const starts = new Set<number>();
+  for (const w of windows) {
+    for (let t = w.start; t <= w.end && starts.size < s.maxCandidates; t += s.slotMs) starts.add(t);
+    // Capacity frees up where bookings end: those are the earliest times a blocked request can start.
+    for (const b of bookings) if (b.end >= w.start && b.end <= w.end) starts.add(b.end);
+  }
+  return [...starts].sort((a, b) => a - b).slice(0, s.maxCandidates);
+}
+
+/**
+ * Plans up to `maxOffers` alternatives, each meeting the request's minimum for its whole interval.
+ * The offers of one set are alternatives (accepting one rejects the rest), so each must fit on its own
+ * beside what others booked and held, and they are stored as one group: whichever the client takes,
+ * booked + held stays within capacity at every instant.
+ */
+export function planOffers(
+  tree: RequestTree,
+  capacity: PlatformCapacity,
+  existing: LiveBooking[],
+  now: number,
+  s: PlanSettings,
+): PlanResult {
+  const span = s.prepareMs + tree.durationMs + s.releaseMs;
+  const bookings = existing;
+  const offers: PlannedOffer[] = [];
+  const shortCount = { cores: 0, memory: 0, storage: 0 };
+  const starts = candidateStarts(tree, bookings, now, s);
+  if (starts.length === 0) return { ok: false, short: [], reason: 'window' };
+
+  const tryAt = (start: number, size: 'max' | 'min'): PlannedOffer | undefined => {
+    const free = freeOver(capacity, bookings, start, start + span);
+    const fits = { cores: free.cores >= tree.cores.min, memory: free.memoryGib >= tree.memoryGib.min, storage: free.storageGib >= tree.storageGib };
+    if (!fits.cores || !fits.memory || !fits.storage) {
+      if (offers.length === 0) for (const k of ['cores', 'memory', 'storage'] as const) if (!fits[k]) shortCount[k] += 1;
+      return undefined;
+    }
+    const cores = size === 'max' ? Math.min(tree.cores.max, free.cores) : tree.cores.min;
+    const memoryGib = size === 'max' ? Math.min(tree.memoryGib.max, free.memoryGib) : tree.memoryGib.min;
+    return {
+      prepareStart: start,
+      availableStart: start + s.prepareMs,
+      releaseStart: start + s.prepareMs + tree.durationMs,
+      end: start + span,
+      cores,
+      memoryGib,
+      storageGib: tree.storageGib,
+    };
+  };
+  const take = (o: PlannedOffer) => { offers.push(o); };
+
+  let lastStart = -Infinity;
+  for (const start of starts) {
+    if (offers.length >= s.maxOffers) break;
+    if (start < lastStart + s.slotMs) continue;
+    const best = tryAt(start, 'max');
+    if (!best) continue;
+    take(best);
+    lastStart = start;
+    // The first slot also gets a smaller alternative when the request has a range and it still fits.
+    if (offers.length === 1 && offers.length < s.maxOffers && (best.cores > tree.cores.min || best.memoryGib > tree.memoryGib.min)) {
+      const small = tryAt(start, 'min');
+      if (small) take(small);
+    }
+  }
+  if (offers.length) return { ok: true, offers };
+  const short = (['cores', 'memory', 'storage'] as const).filter((k) => shortCount[k] > 0);
+  return { ok: false, short, reason: 'capacity' };
+}

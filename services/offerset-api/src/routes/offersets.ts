@@ -1,0 +1,96 @@
+import { Router, type Request, type Response } from 'express';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
+import { findExecutions, findOfferSet, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
+import { acceptOffer, renderExecution, renderOfferSet, type StepJob } from '@eb/core';
+import { HttpProblem, baseUrlOf, notFound, readBody, sendBody } from '@eb/http-kit';
+import { buildRequestTree } from '../offers/request-tree.js';
+import { checkRequest } from '../offers/check.js';
+import { buildOfferSet } from '../offers/build.js';
+import { abilitiesOf } from '../offers/abilities.js';
+import type { OffersetApiConfig } from '../config.js';
+import type { OfferMetrics } from '../metrics.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface OffersetDeps {
+  db: Db;
+  queue: Queue<StepJob>;
+  config: OffersetApiConfig;
+  logger: Logger;
+  metrics: OfferMetrics;
+}
+
+function wantsRepresentation(req: Request): boolean {
+  return /(^|[,;\s])return=representation\b/.test(req.get('prefer') ?? '');
+}
+
+export function offersetRoutes(deps: OffersetDeps): Router {
+  const router = Router();
+  const { db, config } = deps;
+
+  async function createOfferSet(req: Request): Promise<NewOfferSet> {
+    const checked = validateExecutionRequest<ExecutionRequest>(req.body);
+    if (!checked.ok) {
+      throw new HttpProblem(400, 'Bad Request', `The request does not match ExecutionRequest: ${describeErrors(checked.errors)}`, { errors: checked.errors });
+    }
+    const tree = buildRequestTree(checked.value, config.defaults);
+    const problems = checkRequest(tree, abilitiesOf(config.platform));
+    const owner = 'anonymous';
+    const started = performance.now();
+    const set = await planAndInsertOfferSet(db, config.platform.name, config.offers.horizonMs + tree.durationMs,
+      (ctx) => buildOfferSet(tree, checked.value, owner, problems, ctx, config.offers));
+    deps.metrics.planSeconds.observe((performance.now() - started) / 1000);
+    deps.metrics.offerSets.inc({ result: set.result });
+    deps.metrics.offers.inc(set.offers.length);
+    return set;
+  }
+
+  async function sendOfferSet(req: Request, res: Response, uuid: string, status: number) {
+    const set = await findOfferSet(db, uuid);
+    if (!set) throw notFound('offer set', uuid);
+    const offers = await findExecutions(db, set.executionUuids);
+    sendBody(req, res, status, renderOfferSet(set, offers, baseUrlOf(req)));
+  }
+
+  const create = async (req: Request, res: Response) => {
+    const set = await createOfferSet(req);
+    const location = `${baseUrlOf(req)}/offersets/${set.uuid}`;
+    res.location(location);
+    if (wantsRepresentation(req)) {
+      res.set('Preference-Applied', 'return=representation');
+      return sendOfferSet(req, res, set.uuid, 200);
+    }
+    res.status(303).end();
+  };
+  router.post('/offersets', readBody, create);
+  router.post('/requests', readBody, create);
+
+  router.get('/offersets/:uuid', async (req, res) => {
+    const uuid = req.params.uuid;
+    if (!UUID.test(uuid)) throw notFound('offer set', uuid);
+    await sendOfferSet(req, res, uuid, 200);
+  });
+
+  // Upstream's one-call path: request offers and accept the first.
+  router.post('/direct', readBody, async (req, res) => {
+    const set = await createOfferSet(req);
+    const first = set.offers[0];
+    if (set.result !== 'YES' || !first) {
+      throw new HttpProblem(400, 'Bad Request', 'The broker cannot meet this request.', {
+        messages: set.messages, offerset: `${baseUrlOf(req)}/offersets/${set.uuid}`,
+      });
+    }
+    const accepted = await acceptOffer(db, deps.queue, first.uuid, deps.logger);
+    if (accepted.outcome !== 'accepted') throw new HttpProblem(409, 'Conflict', `The first offer could not be accepted (${accepted.outcome}).`);
+    deps.metrics.accepted.inc();
+    const location = `${baseUrlOf(req)}/executions/${first.uuid}`;
+    res.location(location);
+    if (!wantsRepresentation(req)) return res.status(303).end();
+    const [record] = await findExecutions(db, [first.uuid]);
+    res.set('Preference-Applied', 'return=representation');
+    sendBody(req, res, 200, renderExecution(record!, baseUrlOf(req)));
+  });
+  return router;
+}

@@ -1,0 +1,56 @@
+import { Worker } from 'bullmq';
+import { sql } from 'kysely';
+import { connectDatabase, migrateToLatest } from '@eb/db';
+import { STEP_QUEUE, createStepQueue, envDurationMs, envInt, envString, queuePrefix, redisConnection, type StepJob } from '@eb/core';
+import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
+import { createStepProcessor } from './steps/advance.js';
+import { stepTiming } from './steps/timing.js';
+import { startReconciler } from './reconcile/reconciler.js';
+import { choosePlatform } from './platforms/choose.js';
+
+const logger = createLogger('platform-worker');
+const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20) });
+if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.db);
+const redisUrl = envString('REDIS_URL', 'redis://127.0.0.1:6379');
+const queueRedis = redisConnection(redisUrl);
+const workerRedis = redisConnection(redisUrl);
+for (const r of [queueRedis, workerRedis]) r.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
+const queue = createStepQueue(queueRedis);
+const platform = await choosePlatform(logger);
+const metrics = createMetrics('platform-worker');
+const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
+const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);
+
+const worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
+  db: database.db, queue, platform, timing: stepTiming(), logger,
+  onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
+}), {
+  connection: workerRedis,
+  prefix: queuePrefix(),
+  concurrency: envInt('EB_WORKER_CONCURRENCY', 20),
+});
+worker.on('failed', (job, err) => {
+  stepErrors.inc({ phase: job?.data.phase ?? 'unknown' });
+  logger.warn({ job: job?.id, err: err.message }, 'step failed');
+});
+worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));
+const stopReconciler = startReconciler(database.db, queue, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'));
+logger.info({ platform: platform.name }, 'worker started');
+
+const shell = serviceShell({
+  logger, metrics,
+  ready: async () => {
+    await sql`select 1`.execute(database.db);
+    return worker.isRunning();
+  },
+});
+shell.finish();
+await listenGracefully(shell.app, envInt('PORT', 8083), process.env.HOST ?? '127.0.0.1', logger, async () => {
+  // close() lets steps in flight finish; a step cut short is retried by BullMQ or re-enqueued by a reconciler.
+  await stopReconciler();
+  await worker.close();
+  await queue.close();
+  queueRedis.disconnect();
+  workerRedis.disconnect();
+  await database.close();
+});

@@ -1,0 +1,49 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { expireOffers, listOwedExecutions, type Db } from '@eb/db';
+import { enqueueStep, stepJobId, type StepJob } from '@eb/core';
+
+export interface ReconcileReport {
+  expired: number;
+  enqueued: number;
+}
+
+/**
+ * PostgreSQL says which steps are owed; Redis only carries them. This finds owed steps with no live
+ * job (Redis flushed or restarted, a worker killed between commit and enqueue) and enqueues them again,
+ * and expires lapsed offers. Safe to run from every worker at once: job ids are deterministic.
+ */
+export async function reconcileOnce(db: Db, queue: Queue<StepJob>, logger: Logger): Promise<ReconcileReport> {
+  const expired = await expireOffers(db);
+  let enqueued = 0;
+  for (const { uuid, phase } of await listOwedExecutions(db)) {
+    const id = stepJobId(uuid, phase);
+    const job = await queue.getJob(id);
+    if (job) {
+      const state = await job.getState();
+      if (state !== 'failed' && state !== 'completed' && state !== 'unknown') continue;
+      await job.remove().catch(() => undefined);
+    }
+    await enqueueStep(queue, uuid, phase);
+    enqueued += 1;
+  }
+  if (expired.length || enqueued) logger.info({ expired: expired.length, enqueued }, 'reconciled');
+  return { expired: expired.length, enqueued };
+}
+
+export function startReconciler(db: Db, queue: Queue<StepJob>, logger: Logger, everyMs: number): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    running = reconcileOnce(db, queue, logger)
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'reconcile failed; will retry'))
+      .finally(() => { if (!stopped) timer = setTimeout(tick, everyMs); });
+  };
+  let timer = setTimeout(tick, 0);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}
