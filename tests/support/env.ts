@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { pino } from 'pino';
+import { connectDatabase, upsertPlatform, type DatabaseHandle, type PlatformCapacity } from '@eb/db';
+
+export const databaseUrl = (): string => {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through scripts/test.sh');
+  return url;
+};
+export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export function testDatabase(max = 10): DatabaseHandle {
+  return connectDatabase(databaseUrl(), { max, applicationName: 'eb-test' });
+}
+
+/**
+ * Each test gets a platform of its own, so tests running in parallel on one database never share
+ * capacity, and a queue prefix of its own in Redis.
+ */
+export async function testPlatform(db: DatabaseHandle['db'], capacity: Partial<Omit<PlatformCapacity, 'name'>> = {}): Promise<PlatformCapacity> {
+  const p: PlatformCapacity = { name: `test-${randomUUID().slice(0, 8)}`, cores: 16, memoryGib: 64, storageGib: 1000, ...capacity };
+  await upsertPlatform(db, p);
+  return p;
+}
+
+export const uniquePrefix = (): string => `ebtest-${randomUUID().slice(0, 8)}`;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const readRequest = (name: string) => import(`../fixtures/${name}`, { with: { type: 'json' } }).then((m) => structuredClone(m.default));
