@@ -34,6 +34,7 @@ export async function applyClientUpdate(
     if (!row) return { outcome: 'not-found' };
     const from = row.phase;
     if (!canTransition(from, target)) {
+      if (from === 'EXPIRED') return { outcome: 'conflict', phase: from, detail: 'The offer has expired; ask for a new offer set.' };
       return {
         outcome: 'conflict', phase: from,
         detail: `Cannot move from ${from} to ${target}; ${target} is reachable only from ${allowedFrom(target).join(', ')}.`,

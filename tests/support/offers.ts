@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { Kinds } from '@eb/schema';
+import { planAndInsertOfferSet, type Db, type NewOffer, type NewOfferSet } from '@eb/db';
+
+export interface OfferSpec {
+  startInMs?: number;
+  prepareMs?: number;
+  durationMs?: number;
+  releaseMs?: number;
+  cores?: number;
+  memoryGib?: number;
+  interactive?: boolean;
+  environment?: Record<string, string>;
+}
+
+/** Stores an offer set as the offer-set API would, for tests of what comes after the offer. */
+export async function storeOfferSet(db: Db, platform: string, specs: OfferSpec[], ttlMs = 300_000, owner = 'anonymous'): Promise<NewOfferSet> {
+  return planAndInsertOfferSet(db, platform, 86_400_000, (ctx) => {
+    const now = ctx?.now.getTime() ?? Date.now();
+    const offers: NewOffer[] = specs.map((s, i) => {
+      const prepareStart = now + (s.startInMs ?? 0);
+      const prepareMs = s.prepareMs ?? 1000;
+      const durationMs = s.durationMs ?? 60_000;
+      return {
+        uuid: randomUUID(), name: `offer-${i}`, platform, expires: new Date(now + ttlMs),
+        prepareStart: new Date(prepareStart), prepareMs,
+        availableStart: new Date(prepareStart + prepareMs), availableMs: durationMs,
+        releaseStart: new Date(prepareStart + prepareMs + durationMs), releaseMs: s.releaseMs ?? 1000,
+        cores: s.cores ?? 1, memoryGib: s.memoryGib ?? 1, storageGib: 0, interactive: s.interactive ?? false,
+        components: [
+          { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: Kinds.dockerContainer,
+            spec: { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },
+          { uuid: randomUUID(), role: 'compute', position: 0, name: 'compute', kind: Kinds.simpleCompute, spec: {} },
+        ],
+      };
+    });
+    return { uuid: randomUUID(), owner, name: null, expires: new Date(now + ttlMs), result: 'YES', request: {}, messages: [], offers };
+  });
+}
