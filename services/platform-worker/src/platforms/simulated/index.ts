@@ -20,17 +20,27 @@ const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 
 /**
  * A platform that runs nothing but keeps time like one: preparation, a batch run and release each
- * take the configured time. For demos and tests of the lifecycle. A batch executable whose environment
- * sets SIMULATED_EXIT_CODE finishes with that exit code.
+ * take the configured time. For demos and tests of the lifecycle. An executable's environment may set
+ * SIMULATED_PREPARE_MS, SIMULATED_RUN_MS and SIMULATED_EXIT_CODE to change its own run.
  */
 export class SimulatedPlatform implements PlatformAdapter {
   readonly name = 'simulated';
 
   constructor(private readonly t: SimulatedTimings) {}
 
+  private env(ctx: PlatformContext): Record<string, string> {
+    const exe = ctx.record.components.find((c) => c.role === 'executable')?.spec as DockerContainer | undefined;
+    return exe?.environment ?? {};
+  }
+
+  private ms(ctx: PlatformContext, name: string, fallback: number): number {
+    const v = Number(this.env(ctx)[name]);
+    return Number.isFinite(v) && v >= 0 ? v : fallback;
+  }
+
   async prepare(ctx: PlatformContext): Promise<StepOutput> {
     if (num(ctx.state.readyAt) !== undefined) return {};
-    return { state: { readyAt: Date.now() + this.t.prepareMs } };
+    return { state: { readyAt: Date.now() + this.ms(ctx, 'SIMULATED_PREPARE_MS', this.t.prepareMs) } };
   }
 
   async start(ctx: PlatformContext): Promise<StepOutput> {
@@ -43,11 +53,10 @@ export class SimulatedPlatform implements PlatformAdapter {
     const startedAt = num(ctx.state.startedAt);
     if (readyAt === undefined || Date.now() < readyAt) return { status: 'preparing' };
     if (startedAt === undefined) return { status: 'ready' };
-    if (ctx.record.execution.interactive || Date.now() < startedAt + this.t.runMs) {
+    if (ctx.record.execution.interactive || Date.now() < startedAt + this.ms(ctx, 'SIMULATED_RUN_MS', this.t.runMs)) {
       return { status: 'running', access: ctx.record.execution.interactive ? [{ protocol: 'HTTP', location: `http://simulated.invalid/${ctx.record.execution.uuid}/` }] : [] };
     }
-    const exe = ctx.record.components.find((c) => c.role === 'executable')?.spec as DockerContainer | undefined;
-    const exitCode = Number(exe?.environment?.SIMULATED_EXIT_CODE ?? 0);
+    const exitCode = Number(this.env(ctx).SIMULATED_EXIT_CODE ?? 0);
     return { status: 'finished', exitCode, logTail: [`simulated run finished with exit code ${exitCode}`] };
   }
 

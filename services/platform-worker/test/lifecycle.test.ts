@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Worker } from 'bullmq';
+import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
+import { STEP_QUEUE, applyClientUpdate, createStepQueue, enqueueStep, redisConnection, type StepJob } from '@eb/core';
+import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
+import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
+import { createStepProcessor } from '../src/steps/advance.js';
+import { SimulatedPlatform } from '../src/platforms/simulated/index.js';
+import { reconcileOnce } from '../src/reconcile/reconciler.js';
+
+const db = testDatabase();
+const prefix = uniquePrefix();
+const queueRedis = redisConnection(redisUrl());
+const workerRedis = redisConnection(redisUrl());
+const queue = createStepQueue(queueRedis, prefix);
+let worker: Worker<StepJob>;
+let platform: string;
+const timing = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 2000 };
+
+beforeAll(async () => {
+  platform = (await testPlatform(db.db)).name;
+  worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
+    db: db.db, queue, platform: new SimulatedPlatform({ prepareMs: 300, runMs: 300, releaseMs: 100 }), timing, logger: quietLogger,
+  }), { connection: workerRedis, prefix, concurrency: 10 });
+});
+
+afterAll(async () => {
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  queueRedis.disconnect();
+  workerRedis.disconnect();
+  await db.close();
+});
+
+async function acceptedExecution(spec: OfferSpec, enqueue = true): Promise<string> {
+  const set = await storeOfferSet(db.db, platform, [spec]);
+  const uuid = set.offers[0]!.uuid;
+  expect((await acceptExecution(db.db, uuid)).outcome).toBe('accepted');
+  if (enqueue) await enqueueStep(queue, uuid, 'ACCEPTED');
+  return uuid;
+}
+
+const phases = (r: ExecutionRecord) => r.history.filter((h) => h.component_uuid === null).map((h) => h.phase);
+
+async function finalRecord(uuid: string, terminal: string[], timeoutMs = 15_000): Promise<ExecutionRecord> {
+  return until(async () => {
+    const r = await findExecution(db.db, uuid);
+    return r && terminal.includes(r.execution.phase) ? r : undefined;
+  }, timeoutMs);
+}
+
+const bookingReleased = async (uuid: string) =>
+  (await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirstOrThrow()).released_at !== null;
+
+describe('simulated lifecycle', () => {
+  test('an accepted batch execution goes through every phase once, in order, and gives back its booking', async () => {
+    const uuid = await acceptedExecution({ prepareMs: 300, durationMs: 60_000 });
+    const r = await finalRecord(uuid, ['COMPLETED', 'FAILED', 'CANCELLED']);
+    expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);
+    expect(r.components.every((c) => c.phase === 'COMPLETED')).toBe(true);
+    expect(await bookingReleased(uuid)).toBe(true);
+    const times = r.history.map((h) => h.at.getTime());
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  test('a start time in the future is waited for with a delayed job', async () => {
+    const uuid = await acceptedExecution({ startInMs: 1500, prepareMs: 300 });
+    const r = await finalRecord(uuid, ['COMPLETED']);
+    const preparing = r.history.find((h) => h.phase === 'PREPARING')!;
+    expect(preparing.at.getTime()).toBeGreaterThanOrEqual(r.execution.prepare_start.getTime());
+  });
+
+  test('a non-zero exit code fails the execution with the code in its messages, and it is still released', async () => {
+    const uuid = await acceptedExecution({ environment: { SIMULATED_EXIT_CODE: '3' } });
+    const r = await finalRecord(uuid, ['FAILED', 'COMPLETED']);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(r.execution.messages).toContainEqual(expect.objectContaining({ kind: 'urn:exit-code', level: 'ERROR', values: expect.objectContaining({ code: '3' }) }));
+    await until(() => bookingReleased(uuid), 5000);
+  });
+
+  test('cancel during PREPARING releases the platform and ends CANCELLED', async () => {
+    const uuid = await acceptedExecution({ prepareMs: 5000, durationMs: 60_000, environment: { SIMULATED_PREPARE_MS: '60000' } });
+    await until(async () => (await findExecution(db.db, uuid))?.execution.phase === 'PREPARING', 5000);
+    const out = await applyClientUpdate(db.db, queue, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    expect(out.outcome).toBe('applied');
+    await until(() => bookingReleased(uuid), 5000);
+    const r = (await findExecution(db.db, uuid))!;
+    expect(r.execution.phase).toBe('CANCELLED');
+    expect(r.execution.platform_state).toHaveProperty('releasedAt');
+    expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'CANCELLED']);
+  });
+});
+
+describe('nothing lost, nothing twice', () => {
+  test('a step owed in PostgreSQL but missing from Redis is found by the reconciler and run', async () => {
+    const uuid = await acceptedExecution({}, false);
+    const report = await reconcileOnce(db.db, queue, quietLogger);
+    expect(report.enqueued).toBeGreaterThanOrEqual(1);
+    const r = await finalRecord(uuid, ['COMPLETED']);
+    expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);
+  });
+
+  test('duplicate and late jobs for a phase change nothing', async () => {
+    const uuid = await acceptedExecution({});
+    // Copies under other ids, as a restored Redis or a second reconciler might add.
+    for (let i = 0; i < 5; i++) await queue.add('step', { uuid, phase: 'ACCEPTED' }, { jobId: `dup-${uuid}-${i}` });
+    const r = await finalRecord(uuid, ['COMPLETED']);
+    await queue.add('step', { uuid, phase: 'PREPARING' }, { jobId: `late-${uuid}` });
+    await new Promise((res) => setTimeout(res, 500));
+    const after = (await findExecution(db.db, uuid))!;
+    expect(phases(after)).toEqual(phases(r));
+    expect(new Set(phases(after)).size).toBe(phases(after).length);
+  });
+});
