@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { until } from './env.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+// tests/dist/support -> repository root
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface Service {
   name: string;
