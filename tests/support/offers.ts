@@ -15,7 +15,7 @@ export interface OfferSpec {
 
 /** Stores an offer set as the offer-set API would, for tests of what comes after the offer. */
 export async function storeOfferSet(db: Db, platform: string, specs: OfferSpec[], ttlMs = 300_000, owner = 'anonymous'): Promise<NewOfferSet> {
-  return planAndInsertOfferSet(db, platform, 86_400_000, (ctx) => {
+  return planAndInsertOfferSet(db, platform, [86_400_000], (ctx) => {
     const now = ctx?.now.getTime() ?? Date.now();
     const offers: NewOffer[] = specs.map((s, i) => {
       const prepareStart = now + (s.startInMs ?? 0);

@@ -7,8 +7,9 @@ import { createMetrics, serveOpenApi, serviceShell } from '@eb/http-kit';
 import type { OffersetApiConfig } from './config.js';
 import { offerMetrics } from './metrics.js';
 import { offersetRoutes } from './routes/offersets.js';
+import type { Policy } from './policies/policy.js';
 
-export function createApp(deps: { db: Db; queue: Queue<StepJob>; config: OffersetApiConfig; logger: Logger }) {
+export function createApp(deps: { db: Db; queue: Queue<StepJob>; config: OffersetApiConfig; logger: Logger; policies?: readonly Policy[] }) {
   const metrics = createMetrics('offerset-api');
   const shell = serviceShell({
     logger: deps.logger,
@@ -19,7 +20,7 @@ export function createApp(deps: { db: Db; queue: Queue<StepJob>; config: Offerse
     },
   });
   serveOpenApi(shell.app);
-  shell.app.use(offersetRoutes({ ...deps, metrics: offerMetrics(metrics) }));
+  shell.app.use(offersetRoutes({ ...deps, policies: deps.policies ?? [], metrics: offerMetrics(metrics) }));
   shell.finish();
   return shell.app;
 }

@@ -3,6 +3,7 @@ import { createStepQueue, redisConnection } from '@eb/core';
 import { createLogger, listenGracefully } from '@eb/http-kit';
 import { loadConfig } from './config.js';
 import { createApp } from './app.js';
+import { configuredPolicies } from './policies/configured.js';
 
 const logger = createLogger('offerset-api');
 const config = loadConfig();
@@ -12,7 +13,9 @@ await upsertPlatform(database.db, config.platform);
 const redis = redisConnection(config.redisUrl);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const queue = createStepQueue(redis);
-const app = createApp({ db: database.db, queue, config, logger });
+const policies = configuredPolicies();
+logger.info({ policies: policies.map((p) => p.name) }, 'policies');
+const app = createApp({ db: database.db, queue, config, logger, policies });
 await listenGracefully(app, config.port, config.host, logger, async () => {
   await queue.close();
   redis.disconnect();

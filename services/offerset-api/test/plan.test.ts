@@ -62,7 +62,7 @@ describe('planOffers', () => {
   test('honours a requested start interval and duration', () => {
     const start = Date.UTC(2030, 0, 1, 12);
     const t = tree({ schedule: { requested: { start: '2030-01-01T12:00:00Z/PT2H', duration: 'PT10M' } } });
-    const r = planOffers(t, capacity, [], Date.UTC(2029, 0, 1), settings);
+    const r = planOffers(t, capacity, [], start - H, settings);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.offers.map((o) => o.prepareStart)).toEqual([start, start + H, start + 2 * H]);
@@ -72,5 +72,12 @@ describe('planOffers', () => {
   test('a start interval wholly in the past has no slot', () => {
     const t = tree({ schedule: { requested: { start: '2020-01-01T12:00:00Z/PT1H' } } });
     expect(planOffers(t, capacity, [], Date.UTC(2026, 0, 1), settings)).toMatchObject({ ok: false, reason: 'window' });
+  });
+});
+
+describe('booking horizon', () => {
+  test('nothing starts beyond the horizon, even when the request asks for it', () => {
+    const t = tree({ schedule: { requested: { start: '2030-01-01T12:00:00Z/PT1H' } } });
+    expect(planOffers(t, capacity, [], Date.UTC(2029, 0, 1), settings)).toMatchObject({ ok: false, reason: 'window' });
   });
 });

@@ -59,7 +59,6 @@ export async function confirmBooking(trx: Executor, executionUuid: string): Prom
 
 export interface UsagePeak {
   platform: string;
-  at: Date;
   cores: number;
   memoryGib: number;
   storageGib: number;
@@ -69,25 +68,24 @@ export interface UsagePeak {
 }
 
 /**
- * Audit: the highest sum of accepted bookings on each platform at any instant, against capacity.
- * Usage only changes where a booking starts, so those instants are enough.
+ * Audit: for each platform, the highest sum of accepted bookings at any instant, in each dimension,
+ * beside its capacity. Usage only rises where a booking starts, so those instants are enough.
  */
 export async function peakAcceptedUsage(db: Db): Promise<UsagePeak[]> {
   const result = await sql<UsagePeak>`
     with accepted as (
       select b.* from bookings b join executions e on e.uuid = b.execution_uuid
       where e.phase not in ('OFFERED', 'REJECTED', 'EXPIRED', 'INITIAL')
-    ), points as (
-      select distinct platform, lower(during) as at from accepted
     ), usage as (
       select p.platform, p.at,
-        sum(a.cores)::int as cores, sum(a.memory_gib)::int as "memoryGib", sum(a.storage_gib)::int as "storageGib"
-      from points p join accepted a on a.platform = p.platform and a.during @> p.at
+        sum(a.cores) as cores, sum(a.memory_gib) as memory, sum(a.storage_gib) as storage
+      from (select distinct platform, lower(during) as at from accepted) p
+      join accepted a on a.platform = p.platform and a.during @> p.at
       group by p.platform, p.at
     )
-    select distinct on (u.platform) u.platform, u.at, u.cores, u."memoryGib", u."storageGib",
+    select u.platform, max(u.cores)::int as cores, max(u.memory)::int as "memoryGib", max(u.storage)::int as "storageGib",
       pl.cores as "capacityCores", pl.memory_gib as "capacityMemoryGib", pl.storage_gib as "capacityStorageGib"
     from usage u join platforms pl on pl.name = u.platform
-    order by u.platform, u.cores desc`.execute(db);
+    group by u.platform, pl.cores, pl.memory_gib, pl.storage_gib`.execute(db);
   return result.rows;
 }

@@ -159,3 +159,14 @@ export async function appendExecutionMessages(db: Db, uuid: string, messages: Me
     .where('uuid', '=', uuid)
     .execute();
 }
+
+/** What an owner's accepted, unfinished executions hold now (for quotas). */
+export async function ownerUsage(db: Db, owner: string): Promise<{ cores: number; memoryGib: number }> {
+  const row = await db
+    .selectFrom('executions')
+    .select([sql<number>`coalesce(sum(cores), 0)::int`.as('cores'), sql<number>`coalesce(sum(memory_gib), 0)::int`.as('memoryGib')])
+    .where('owner', '=', owner)
+    .where('phase', 'in', [...ActivePhases])
+    .executeTakeFirstOrThrow();
+  return row;
+}

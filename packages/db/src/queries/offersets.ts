@@ -84,28 +84,38 @@ export interface PlanningContext {
   bookings: LiveBooking[];
   /** The database clock when the lock was taken: plans start from here. */
   now: Date;
+  /** Bookings were loaded up to now + horizonMs; plans must end by then. */
+  horizonMs: number;
 }
 
 /**
  * Plans and stores an offer set while holding the platform's lock, so what `plan` sees as free is
- * still free when its holds are written. `plan` must be quick and must not do I/O.
+ * still free when its holds are written. Bookings are loaded for growing horizons: most requests are
+ * met near the start of the calendar, and reading only that part keeps planning quick with a full book.
+ * `plan` returns undefined to ask for the next horizon; on the last one it must return a set.
+ * It must be quick and must not do I/O.
  */
 export async function planAndInsertOfferSet(
   db: Db,
   platform: string,
-  horizonMs: number,
-  plan: (ctx: PlanningContext | undefined) => NewOfferSet,
+  horizonsMs: number[],
+  plan: (ctx: PlanningContext | undefined, last: boolean) => NewOfferSet | undefined,
 ): Promise<NewOfferSet> {
   return db.transaction().execute(async (trx) => {
     const capacity = await lockPlatform(trx, platform);
-    let ctx: PlanningContext | undefined;
-    if (capacity) {
+    let set: NewOfferSet | undefined;
+    if (!capacity) {
+      set = plan(undefined, true);
+    } else {
       const { rows } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(trx);
       const now = rows[0]!.now;
-      const bookings = await liveBookings(trx, platform, now, new Date(now.getTime() + horizonMs));
-      ctx = { capacity, bookings, now };
+      for (let i = 0; i < horizonsMs.length && !set; i++) {
+        const horizonMs = horizonsMs[i]!;
+        const bookings = await liveBookings(trx, platform, now, new Date(now.getTime() + horizonMs));
+        set = plan({ capacity, bookings, now, horizonMs }, i === horizonsMs.length - 1);
+      }
     }
-    const set = plan(ctx);
+    if (!set) throw new Error('planner returned no offer set for its last horizon');
     await insertOfferSet(trx, set);
     return set;
   });

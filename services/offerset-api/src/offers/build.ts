@@ -22,7 +22,13 @@ function components(tree: RequestTree): NewComponent[] {
     out.push(component('compute', 0, tree.compute, ['volumes', 'cores', 'memory']));
     (tree.compute.volumes ?? []).forEach((v, i) => out.push(component('volume', i, v)));
   }
-  tree.storage.forEach((s, i) => out.push(component('storage', i, s)));
+  // Storage is promised at the size asked for as its minimum; the offer echoes exactly that.
+  tree.storage.forEach((s, i) => {
+    const c = component('storage', i, s);
+    const size = tree.storageSizes[i]!;
+    c.spec.size = { min: size, max: size };
+    out.push(c);
+  });
   tree.data.forEach((d, i) => out.push(component('data', i, d)));
   return out;
 }

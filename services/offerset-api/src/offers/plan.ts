@@ -68,9 +68,11 @@ export function freeOver(capacity: PlatformCapacity, bookings: LiveBooking[], st
 }
 
 function candidateStarts(tree: RequestTree, bookings: LiveBooking[], now: number, s: PlanSettings): number[] {
-  const windows = tree.startWindows.length
-    ? tree.startWindows.map((w) => ({ start: Math.max(w.start, now), end: w.end })).filter((w) => w.start <= w.end)
-    : [{ start: now, end: now + s.horizonMs }];
+  // Nothing starts in the past or beyond the booking horizon (bookings are only read that far).
+  const latest = now + s.horizonMs;
+  const windows = (tree.startWindows.length ? tree.startWindows : [{ start: now, end: latest }])
+    .map((w) => ({ start: Math.max(w.start, now), end: Math.min(w.end, latest) }))
+    .filter((w) => w.start <= w.end);
   const starts = new Set<number>();
   for (const w of windows) {
     for (let t = w.start; t <= w.end && starts.size < s.maxCandidates; t += s.slotMs) starts.add(t);

@@ -12,6 +12,8 @@ export interface RequestTree {
   cores: { min: number; max: number };
   memoryGib: { min: number; max: number };
   storageGib: number;
+  /** The size promised for each storage component, in GiB. */
+  storageSizes: number[];
   durationMs: number;
   /** Allowed start intervals; empty means "as soon as possible". */
   startWindows: TimeInterval[];
@@ -64,7 +66,8 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     if (r.min < 1) invalid.push({ path: `${path}.min`, value: String(r.min), reason: 'must be at least 1' });
     if (r.max < r.min) invalid.push({ path: `${path}.max`, value: String(r.max), reason: `must not be less than min (${r.min})` });
   }
-  const storageGib = storage.reduce((sum, s) => sum + (s.size?.min ?? defaults.storageGib), 0);
+  const storageSizes = storage.map((s) => s.size?.min ?? defaults.storageGib);
+  const storageGib = storageSizes.reduce((sum, n) => sum + n, 0);
   return {
     ...(req.executable ? { executable: req.executable } : {}),
     ...(req.compute ? { compute: req.compute } : {}),
@@ -73,6 +76,7 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     cores,
     memoryGib,
     storageGib,
+    storageSizes,
     durationMs,
     startWindows,
     interactive: isInteractive(req.executable),

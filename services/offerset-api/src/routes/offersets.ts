@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
-import { findExecutions, findOfferSet, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
+import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
 import { acceptOffer, renderExecution, renderOfferSet, type StepJob } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, readBody, sendBody } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
@@ -11,6 +11,10 @@ import { buildOfferSet } from '../offers/build.js';
 import { abilitiesOf } from '../offers/abilities.js';
 import type { OffersetApiConfig } from '../config.js';
 import type { OfferMetrics } from '../metrics.js';
+import { applyPolicies, type Policy } from '../policies/policy.js';
+
+// Bookings are read for the first hours of the calendar first, and for the whole horizon only if needed.
+const FIRST_HORIZON_MS = 6 * 3_600_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,6 +24,7 @@ export interface OffersetDeps {
   config: OffersetApiConfig;
   logger: Logger;
   metrics: OfferMetrics;
+  policies: readonly Policy[];
 }
 
 function wantsRepresentation(req: Request): boolean {
@@ -36,11 +41,21 @@ export function offersetRoutes(deps: OffersetDeps): Router {
       throw new HttpProblem(400, 'Bad Request', `The request does not match ExecutionRequest: ${describeErrors(checked.errors)}`, { errors: checked.errors });
     }
     const tree = buildRequestTree(checked.value, config.defaults);
-    const problems = checkRequest(tree, abilitiesOf(config.platform));
     const owner = 'anonymous';
+    const problems = checkRequest(tree, abilitiesOf(config.platform));
+    if (problems.length === 0) {
+      problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
+    }
     const started = performance.now();
-    const set = await planAndInsertOfferSet(db, config.platform.name, config.offers.horizonMs + tree.durationMs,
-      (ctx) => buildOfferSet(tree, checked.value, owner, problems, ctx, config.offers));
+    const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
+    const full = config.offers.horizonMs;
+    const horizons = [...new Set([Math.min(FIRST_HORIZON_MS, full), full])].map((h) => h + span);
+    const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
+      const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
+      const planned = buildOfferSet(tree, checked.value, owner, problems, ctx, settings);
+      const couldFindMore = problems.length === 0 && planned.offers.length < settings.maxOffers;
+      return !last && couldFindMore ? undefined : planned;
+    });
     deps.metrics.planSeconds.observe((performance.now() - started) / 1000);
     deps.metrics.offerSets.inc({ result: set.result });
     deps.metrics.offers.inc(set.offers.length);
