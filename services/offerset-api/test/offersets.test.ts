@@ -6,6 +6,7 @@ import { Kinds } from '@eb/schema';
 import { createStepQueue, redisConnection, stepJobId, type PlatformConfig } from '@eb/core';
 import { findExecutionRow } from '@eb/db';
 import { quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
+import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
 import type { OffersetApiConfig } from '../src/config.js';
 
@@ -177,5 +178,19 @@ describe('service endpoints', () => {
     const metrics = await request(app).get('/metrics');
     expect(metrics.text).toMatch(/eb_offersets_total\{result="YES"/);
     expect(metrics.text).toMatch(/eb_http_request_duration_seconds_bucket/);
+  });
+});
+
+describe('holds', () => {
+  test('an offer holds its capacity until it expires, then the capacity is offered again', async () => {
+    // A two-day offer for every core of the platform, expiring in 300 ms.
+    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 300);
+    const blocked = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
+    expect(blocked.body.result).toBe('NO');
+    expect(blocked.body.meta.messages[0].values.resources).toBe('cores');
+    await new Promise((r) => setTimeout(r, 400));
+    const freed = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
+    expect(freed.body.result).toBe('YES');
+    expect(Date.parse(freed.body.offers[0].schedule.preparing.start)).toBeLessThan(Date.now() + 5000);
   });
 });
