@@ -28,7 +28,7 @@ export function loadConfig(): OffersetApiConfig {
       maxOffers: envInt('EB_MAX_OFFERS', 4),
       horizonMs: envDurationMs('EB_BOOKING_HORIZON', 'P7D'),
       slotMs: envDurationMs('EB_SLOT', 'PT15M'),
-      maxCandidates: envInt('EB_MAX_CANDIDATES', 400),
+      maxCandidates: envInt('EB_MAX_CANDIDATES', 5000),
     },
     defaults: {
       durationMs: envDurationMs('EB_DEFAULT_DURATION', 'PT1H'),

@@ -170,3 +170,13 @@ export async function ownerUsage(db: Db, owner: string): Promise<{ cores: number
     .executeTakeFirstOrThrow();
   return row;
 }
+
+/** Accepts every live offer on a platform at once (seeding benchmarks with a full calendar). */
+export async function acceptAllOffered(db: Db, platform: string): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx.updateTable('executions').set({ phase: 'ACCEPTED' })
+      .where('platform', '=', platform).where('phase', '=', 'OFFERED').returning('uuid').execute();
+    await trx.updateTable('bookings').set({ hold_until: null }).where('platform', '=', platform).execute();
+    return rows.length;
+  });
+}

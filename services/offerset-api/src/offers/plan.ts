@@ -1,5 +1,6 @@
 import type { LiveBooking, PlatformCapacity } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
+import { UsageProfile } from './profile.js';
 
 export interface PlanSettings {
   prepareMs: number;
@@ -32,52 +33,23 @@ interface Free {
   storageGib: number;
 }
 
-type Dim = 'cores' | 'memoryGib' | 'storageGib';
-const DIMS: Dim[] = ['cores', 'memoryGib', 'storageGib'];
-
-/**
- * Least free capacity at any instant of [start, end), given what is booked or held there. A group of
- * alternative holds (one offer set) counts at its largest active member in each dimension.
- */
+/** Least free capacity at any instant of [start, end), given what is booked or held there. */
 export function freeOver(capacity: PlatformCapacity, bookings: LiveBooking[], start: number, end: number): Free {
-  const events: [number, LiveBooking, 1 | -1][] = [];
-  for (const b of bookings) {
-    if (b.start < end && b.end > start) events.push([Math.max(b.start, start), b, 1], [b.end, b, -1]);
-  }
-  // Releases before acquisitions at the same instant: a booking ending at t frees room for one starting at t.
-  events.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
-  const active = new Map<string, LiveBooking[]>();
-  const contribution = new Map<string, Free>();
-  const used: Free = { cores: 0, memoryGib: 0, storageGib: 0 };
-  const peak: Free = { cores: 0, memoryGib: 0, storageGib: 0 };
-  for (const [, b, sign] of events) {
-    const members = active.get(b.group) ?? [];
-    if (sign === 1) members.push(b);
-    else members.splice(members.indexOf(b), 1);
-    active.set(b.group, members);
-    const before = contribution.get(b.group) ?? { cores: 0, memoryGib: 0, storageGib: 0 };
-    const after: Free = { cores: 0, memoryGib: 0, storageGib: 0 };
-    for (const m of members) for (const d of DIMS) after[d] = Math.max(after[d], m[d]);
-    contribution.set(b.group, after);
-    for (const d of DIMS) {
-      used[d] += after[d] - before[d];
-      peak[d] = Math.max(peak[d], used[d]);
-    }
-  }
-  return { cores: capacity.cores - peak.cores, memoryGib: capacity.memoryGib - peak.memoryGib, storageGib: capacity.storageGib - peak.storageGib };
+  return new UsageProfile(bookings).free(capacity, start, end);
 }
 
-function candidateStarts(tree: RequestTree, bookings: LiveBooking[], now: number, s: PlanSettings): number[] {
+function candidateStarts(tree: RequestTree, profile: UsageProfile, now: number, s: PlanSettings): number[] {
   // Nothing starts in the past or beyond the booking horizon (bookings are only read that far).
   const latest = now + s.horizonMs;
   const windows = (tree.startWindows.length ? tree.startWindows : [{ start: now, end: latest }])
     .map((w) => ({ start: Math.max(w.start, now), end: Math.min(w.end, latest) }))
     .filter((w) => w.start <= w.end);
+  const releases = profile.releases();
   const starts = new Set<number>();
   for (const w of windows) {
-    for (let t = w.start; t <= w.end && starts.size < s.maxCandidates; t += s.slotMs) starts.add(t);
-    // Capacity frees up where bookings end: those are the earliest times a blocked request can start.
-    for (const b of bookings) if (b.end >= w.start && b.end <= w.end) starts.add(b.end);
+    for (let t = w.start; t <= w.end; t += s.slotMs) starts.add(t);
+    // Capacity frees up where usage falls: the earliest times a blocked request can start.
+    for (const r of releases) if (r >= w.start && r <= w.end) starts.add(r);
   }
   return [...starts].sort((a, b) => a - b).slice(0, s.maxCandidates);
 }
@@ -96,14 +68,14 @@ export function planOffers(
   s: PlanSettings,
 ): PlanResult {
   const span = s.prepareMs + tree.durationMs + s.releaseMs;
-  const bookings = existing;
+  const profile = new UsageProfile(existing);
   const offers: PlannedOffer[] = [];
   const shortCount = { cores: 0, memory: 0, storage: 0 };
-  const starts = candidateStarts(tree, bookings, now, s);
+  const starts = candidateStarts(tree, profile, now, s);
   if (starts.length === 0) return { ok: false, short: [], reason: 'window' };
 
   const tryAt = (start: number, size: 'max' | 'min'): PlannedOffer | undefined => {
-    const free = freeOver(capacity, bookings, start, start + span);
+    const free = profile.free(capacity, start, start + span);
     const fits = { cores: free.cores >= tree.cores.min, memory: free.memoryGib >= tree.memoryGib.min, storage: free.storageGib >= tree.storageGib };
     if (!fits.cores || !fits.memory || !fits.storage) {
       if (offers.length === 0) for (const k of ['cores', 'memory', 'storage'] as const) if (!fits[k]) shortCount[k] += 1;

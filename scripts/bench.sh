@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks, against the real PostgreSQL and Redis (in the test database). Usage: scripts/bench.sh [offers]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/ensure-services.sh
+# shellcheck disable=SC1091
+. .local/env
+export DATABASE_URL="$TEST_DATABASE_URL" REDIS_URL
+case "${1:-all}" in
+  offers|all) node services/offerset-api/dist/bench/offers.js ;;
+esac
