@@ -11,6 +11,8 @@ export interface OfferSpec {
   memoryGib?: number;
   interactive?: boolean;
   environment?: Record<string, string>;
+  /** Storage, data and volume components beside the executable and compute. */
+  extra?: { role: 'storage' | 'data' | 'volume'; name: string; kind: string; spec: Record<string, unknown> }[];
 }
 
 /** Stores an offer set as the offer-set API would, for tests of what comes after the offer. */
@@ -31,6 +33,7 @@ export async function storeOfferSet(db: Db, platform: string, specs: OfferSpec[]
           { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: Kinds.dockerContainer,
             spec: { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },
           { uuid: randomUUID(), role: 'compute', position: 0, name: 'compute', kind: Kinds.simpleCompute, spec: {} },
+          ...(s.extra ?? []).map((x, position) => ({ uuid: randomUUID(), position, ...x })),
         ],
       };
     });

@@ -49,14 +49,53 @@ export const ActivePhases: readonly ExecutionPhase[] = [
 /** The phases a client may ask for with an `uri:enum-value-update` on path `phase`. */
 export const ClientRequestablePhases: readonly ExecutionPhase[] = ['ACCEPTED', 'REJECTED', 'CANCELLED'];
 
-/** The component lifecycle phase shown while the execution is in a given phase. */
-export function componentPhaseFor(phase: ExecutionPhase): LifecyclePhase {
-  switch (phase) {
-    case 'INITIAL': case 'OFFERED': case 'ACCEPTED': case 'REJECTED': case 'EXPIRED':
-      return 'INITIALIZING';
-    default:
-      return phase;
-  }
+const lifecycleTransitions: Record<LifecyclePhase, readonly LifecyclePhase[]> = {
+  INITIALIZING: ['WAITING', 'FAILED', 'CANCELLED'],
+  WAITING: ['PREPARING', 'FAILED', 'CANCELLED'],
+  PREPARING: ['AVAILABLE', 'FAILED', 'CANCELLED'],
+  AVAILABLE: ['RUNNING', 'RELEASING', 'FAILED', 'CANCELLED'],
+  RUNNING: ['RELEASING', 'FAILED', 'CANCELLED'],
+  RELEASING: ['COMPLETED', 'FAILED'],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+export function canTransitionComponent(from: LifecyclePhase, to: LifecyclePhase): boolean {
+  return lifecycleTransitions[from].includes(to);
+}
+
+export function isTerminalComponent(phase: LifecyclePhase): boolean {
+  return lifecycleTransitions[phase].length === 0;
+}
+
+/**
+ * What an execution's phase change does to its components' phases, where it decides them: accepting
+ * puts every component WAITING; ending the execution ends every component still under way. Between
+ * those, the workers move each component on its own, in dependency order.
+ */
+export const componentEffects: Partial<Record<ExecutionPhase, { from: readonly LifecyclePhase[]; to: LifecyclePhase }>> = {
+  WAITING: { from: ['INITIALIZING'], to: 'WAITING' },
+  COMPLETED: { from: ['INITIALIZING', 'WAITING', 'PREPARING', 'AVAILABLE', 'RUNNING', 'RELEASING'], to: 'COMPLETED' },
+  FAILED: { from: ['INITIALIZING', 'WAITING', 'PREPARING', 'AVAILABLE', 'RUNNING', 'RELEASING'], to: 'CANCELLED' },
+  CANCELLED: { from: ['INITIALIZING', 'WAITING', 'PREPARING', 'AVAILABLE', 'RUNNING', 'RELEASING'], to: 'CANCELLED' },
+};
+
+/**
+ * The execution phase that its components' phases imply, for the phases the workers drive
+ * (WAITING to COMPLETED): failed if any failed, released once all are done, available once the
+ * executable is, preparing once anything is.
+ */
+export function deriveExecutionPhase(components: readonly { role: string; phase: LifecyclePhase }[]): ExecutionPhase {
+  const phases = components.map((c) => c.phase);
+  const exe = components.find((c) => c.role === 'executable')?.phase;
+  if (phases.includes('FAILED')) return 'FAILED';
+  if (phases.length && phases.every((p) => p === 'COMPLETED')) return 'COMPLETED';
+  if (phases.includes('RELEASING')) return 'RELEASING';
+  if (exe === 'RUNNING') return 'RUNNING';
+  if (exe === 'AVAILABLE') return 'AVAILABLE';
+  if (phases.some((p) => p === 'PREPARING' || p === 'AVAILABLE')) return 'PREPARING';
+  return 'WAITING';
 }
 
 export function isExecutionPhase(value: unknown): value is ExecutionPhase {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Worker } from 'bullmq';
 import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
+import { Kinds } from '@eb/schema';
 import { STEP_QUEUE, applyClientUpdate, createStepQueue, enqueueStep, redisConnection, type StepJob } from '@eb/core';
 import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
@@ -87,7 +88,9 @@ describe('simulated lifecycle', () => {
     await until(() => bookingReleased(uuid), 5000);
     const r = (await findExecution(db.db, uuid))!;
     expect(r.execution.phase).toBe('CANCELLED');
-    expect(r.execution.platform_state).toHaveProperty('releasedAt');
+    // Every component was released on the platform.
+    const state = r.execution.platform_state as Record<string, { released?: boolean }>;
+    for (const c of r.components) expect(state[c.uuid]?.released).toBe(true);
     expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'CANCELLED']);
   });
 });
@@ -111,5 +114,61 @@ describe('nothing lost, nothing twice', () => {
     const after = (await findExecution(db.db, uuid))!;
     expect(phases(after)).toEqual(phases(r));
     expect(new Set(phases(after)).size).toBe(phases(after).length);
+  });
+});
+
+describe('component order', () => {
+  const staged = (environment: Record<string, string> = {}, startInMs = 0): OfferSpec => ({
+    startInMs, prepareMs: 2000, environment,
+    extra: [
+      { role: 'storage', name: 'scratch', kind: Kinds.simpleStorage, spec: { size: { min: 1, max: 1 } } },
+      { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://example.org/x', storage: 'scratch' } },
+      { role: 'volume', name: 'mount', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: 'input' } },
+    ],
+  });
+  const at = (r: ExecutionRecord, role: string, phase: string) => {
+    const c = r.components.find((x) => x.role === role)!;
+    const h = r.history.find((x) => x.component_uuid === c.uuid && x.phase === phase);
+    if (!h) throw new Error(`${role} never reached ${phase}`);
+    return Number(h.id);
+  };
+
+  test('storage, then data into it, then compute, then the executable; release data first, storage last', async () => {
+    const uuid = await acceptedExecution(staged());
+    const r = await finalRecord(uuid, ['COMPLETED', 'FAILED', 'CANCELLED']);
+    expect(r.execution.phase).toBe('COMPLETED');
+    expect(at(r, 'storage', 'AVAILABLE')).toBeLessThan(at(r, 'data', 'PREPARING'));
+    expect(at(r, 'data', 'AVAILABLE')).toBeLessThan(at(r, 'compute', 'PREPARING'));
+    expect(at(r, 'compute', 'AVAILABLE')).toBeLessThan(at(r, 'executable', 'PREPARING'));
+    expect(at(r, 'data', 'COMPLETED')).toBeLessThan(at(r, 'executable', 'RELEASING'));
+    expect(at(r, 'executable', 'COMPLETED')).toBeLessThan(at(r, 'storage', 'RELEASING'));
+    // Each component passed through each phase once.
+    const componentRows = r.history.filter((h) => h.component_uuid !== null).map((h) => `${h.component_uuid}:${h.phase}`);
+    expect(new Set(componentRows).size).toBe(componentRows.length);
+  });
+
+  test('storage is prepared at once; data and compute wait for the booked start', async () => {
+    const uuid = await acceptedExecution(staged({}, 1500));
+    const r = await finalRecord(uuid, ['COMPLETED', 'FAILED', 'CANCELLED']);
+    const start = r.execution.prepare_start.getTime();
+    const time = (role: string, phase: string) => r.history.find((h) => Number(h.id) === at(r, role, phase))!.at.getTime();
+    expect(time('storage', 'AVAILABLE')).toBeLessThan(start);
+    expect(time('data', 'PREPARING')).toBeGreaterThanOrEqual(start);
+    expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);
+  });
+
+  test('a data download that fails fails the execution early and releases everything', async () => {
+    const uuid = await acceptedExecution(staged({ SIMULATED_DATA_FAIL: '1' }));
+    const r = await finalRecord(uuid, ['FAILED', 'COMPLETED', 'CANCELLED']);
+    expect(r.execution.phase).toBe('FAILED');
+    const data = r.components.find((c) => c.role === 'data')!;
+    expect(data.phase).toBe('FAILED');
+    expect(data.messages[0]).toMatchObject({ kind: 'urn:platform-failure', values: expect.objectContaining({ component: 'input' }) });
+    // The executable never started preparing.
+    const exe = r.components.find((c) => c.role === 'executable')!;
+    expect(r.history.some((h) => h.component_uuid === exe.uuid && h.phase === 'PREPARING')).toBe(false);
+    await until(() => bookingReleased(uuid), 5000);
+    const state = (await findExecution(db.db, uuid))!.execution.platform_state as Record<string, { released?: boolean }>;
+    expect(r.components.filter((c) => c.role !== 'volume').every((c) => state[c.uuid]?.released)).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
 import { sql, type Selectable } from 'kysely';
-import { ActivePhases, type ExecutionPhase, type MessageItem } from '@eb/schema';
+import { ActivePhases, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { ComponentsTable, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
 import { lockPlatform } from './platforms.js';
-import { applyPhase, recordPhase } from './phase.js';
+import { applyPhase, recordPhase, transitionComponent } from './phase.js';
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type ComponentRow = Selectable<ComponentsTable>;
@@ -179,4 +179,24 @@ export async function acceptAllOffered(db: Db, platform: string): Promise<number
     await trx.updateTable('bookings').set({ hold_until: null }).where('platform', '=', platform).execute();
     return rows.length;
   });
+}
+
+/** A guarded component phase change in its own transaction. */
+export async function moveComponent(
+  db: Db,
+  componentUuid: string,
+  from: readonly LifecyclePhase[],
+  to: LifecyclePhase,
+  note?: string,
+): Promise<boolean> {
+  return db.transaction().execute((trx) => transitionComponent(trx, componentUuid, from, to, note));
+}
+
+export async function appendComponentMessages(db: Db, componentUuid: string, messages: MessageItem[]): Promise<void> {
+  if (messages.length === 0) return;
+  await db
+    .updateTable('components')
+    .set({ messages: sql`messages || ${JSON.stringify(messages)}::jsonb` })
+    .where('uuid', '=', componentUuid)
+    .execute();
 }

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { canTransition, componentPhaseFor, type ExecutionPhase } from '@eb/schema';
+import { canTransition, canTransitionComponent, componentEffects, type ExecutionPhase, type LifecyclePhase } from '@eb/schema';
 import type { Database } from '../schema.js';
 import { releaseBookings } from './bookings.js';
 
@@ -49,11 +49,49 @@ export async function recordPhase(
     .insertInto('phase_history')
     .values(ids.map((id) => ({ execution_uuid: id, component_uuid: null, phase: to, note: note ?? null })))
     .execute();
-  await trx
-    .updateTable('components')
-    .set({ phase: componentPhaseFor(to) })
-    .where('execution_uuid', 'in', ids)
-    .where('phase', 'not in', ['COMPLETED', 'FAILED', 'CANCELLED'])
-    .execute();
+  const effect = componentEffects[to];
+  if (effect) {
+    const moved = await trx
+      .updateTable('components')
+      .set({ phase: effect.to })
+      .where('execution_uuid', 'in', ids)
+      .where('phase', 'in', [...effect.from])
+      .returning(['uuid', 'execution_uuid'])
+      .execute();
+    if (moved.length) {
+      await trx.insertInto('phase_history')
+        .values(moved.map((c) => ({ execution_uuid: c.execution_uuid, component_uuid: c.uuid, phase: effect.to, note: note ?? null })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
   for (const id of ids) await sql`select pg_notify(${PHASE_CHANNEL}, ${id})`.execute(trx);
+}
+
+/**
+ * Moves one component from one of `from` to `to` (compare-and-set), recording it once and announcing
+ * the change on its execution. Returns false when the component was not in any of `from`.
+ */
+export async function transitionComponent(
+  trx: Transaction<Database>,
+  componentUuid: string,
+  from: readonly LifecyclePhase[],
+  to: LifecyclePhase,
+  note?: string,
+): Promise<boolean> {
+  const allowed = from.filter((f) => canTransitionComponent(f, to));
+  if (allowed.length === 0) throw new Error(`illegal component transition ${from.join('|')} -> ${to}`);
+  const moved = await trx
+    .updateTable('components')
+    .set({ phase: to })
+    .where('uuid', '=', componentUuid)
+    .where('phase', 'in', allowed)
+    .returning('execution_uuid')
+    .executeTakeFirst();
+  if (!moved) return false;
+  await trx.insertInto('phase_history')
+    .values({ execution_uuid: moved.execution_uuid, component_uuid: componentUuid, phase: to, note: note ?? null })
+    .execute();
+  await sql`select pg_notify(${PHASE_CHANNEL}, ${moved.execution_uuid})`.execute(trx);
+  return true;
 }

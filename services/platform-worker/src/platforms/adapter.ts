@@ -1,40 +1,50 @@
 import type { MessageItem } from '@eb/schema';
-import type { ExecutionRecord } from '@eb/db';
+import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
 
-/** What an adapter gets for each call: the execution as stored, and the state it saved earlier. */
-export interface PlatformContext {
+/**
+ * What an adapter gets for each call: the execution as stored, the component the call is about, and
+ * the state the adapter saved for that component earlier (kept in PostgreSQL, so any worker can go on).
+ */
+export interface ComponentContext {
   record: ExecutionRecord;
+  component: ComponentRow;
   state: Record<string, unknown>;
+  /** State saved for the other components (e.g. the directory a storage component was given). */
+  stateOf(componentUuid: string): Record<string, unknown>;
 }
 
-/** What an adapter hands back: state to merge into the execution's platform_state, and messages to show. */
+/** What an adapter hands back: state to merge into the component's, and messages to show on it. */
 export interface StepOutput {
   state?: Record<string, unknown>;
   messages?: MessageItem[];
 }
 
-export type RunStatus =
+export type ComponentStatus =
+  /** Still being prepared (storage being created, data downloading, image pulling, port not yet answering). */
   | { status: 'preparing' }
+  /** Prepared; an executable then needs `start`. */
   | { status: 'ready' }
-  | { status: 'running'; access?: AccessPoint[] }
+  /** In service: storage usable, data staged, executable running (and answering on its ports). */
+  | { status: 'available'; access?: AccessPoint[] }
+  /** A batch executable that has ended. */
   | { status: 'finished'; exitCode: number; logTail?: string[] }
   | { status: 'failed'; reason: string };
 
 /**
- * The one interface every platform implements. Each call must be idempotent: a worker can die after
- * the platform acted and before the database recorded it, and the step is then run again.
+ * The one interface every platform implements, per component: storage, data, compute, executable.
+ * Each call must be idempotent: a worker can die after the platform acted and before the database
+ * recorded it, and the step then runs again, possibly on another worker.
  */
 export interface PlatformAdapter {
   readonly name: string;
-  /** Starts creating storage, staging data and fetching images. */
-  prepare(ctx: PlatformContext): Promise<StepOutput>;
-  /** Starts the executable once everything it needs is ready. */
-  start(ctx: PlatformContext): Promise<StepOutput>;
-  /** Where the work stands on the platform. */
-  status(ctx: PlatformContext): Promise<RunStatus & StepOutput>;
-  /** Stops and removes what the execution holds; `done` is false while that is still under way. */
-  release(ctx: PlatformContext): Promise<StepOutput & { done: boolean }>;
+  /** Starts preparing a component whose dependencies are all available. */
+  prepare(ctx: ComponentContext): Promise<StepOutput>;
+  /** Starts a prepared executable. */
+  start(ctx: ComponentContext): Promise<StepOutput>;
+  status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput>;
+  /** Stops and removes what the component holds on the platform; `done` is false while that goes on. */
+  release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }>;
 }
 
 /** An error that retrying will not cure (bad image, refused request): the execution fails at once. */

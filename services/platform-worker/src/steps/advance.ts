@@ -1,13 +1,14 @@
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { message, type ExecutionPhase, type MessageItem } from '@eb/schema';
+import { message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendExecutionMessages, findExecution, releaseExecutionBookings, setPlatformState, transitionExecution,
-  type Db, type ExecutionRecord,
+  appendComponentMessages, appendExecutionMessages, findExecution, moveComponent, releaseExecutionBookings,
+  setPlatformState, transitionExecution, type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import { enqueueStep, type StepJob } from '@eb/core';
-import { PermanentPlatformError, type PlatformAdapter, type PlatformContext, type StepOutput } from '../platforms/adapter.js';
+import { PermanentPlatformError, type ComponentContext, type PlatformAdapter, type StepOutput } from '../platforms/adapter.js';
 import { pollDelay, type StepTiming } from './timing.js';
+import { dependenciesOf, inPrepareOrder, inReleaseOrder, waitsForStart } from './dependencies.js';
 
 export interface StepDeps {
   db: Db;
@@ -23,20 +24,34 @@ class Later {
   constructor(readonly at: number) {}
 }
 
+const UNDER_WAY: LifecyclePhase[] = ['INITIALIZING', 'WAITING', 'PREPARING', 'AVAILABLE', 'RUNNING'];
+
 /**
- * Runs one step of one execution. Each job names the phase it was made for; if the execution has
- * moved on, the job is stale and does nothing. Every move is a compare-and-set in PostgreSQL, so a
- * job run twice (worker killed, Redis restored, reconciler re-enqueued) applies its change once.
+ * Runs one step of one execution. Each job names the execution phase it was made for; if the execution
+ * has moved on, the job is stale and does nothing. Every move, of the execution or of a component, is a
+ * compare-and-set in PostgreSQL, so a job run twice (worker killed, Redis restored, reconciler
+ * re-enqueued) applies each change once. Platform calls are idempotent for the same reason.
  */
 export function createStepProcessor(deps: StepDeps) {
   const { db, platform, timing, logger } = deps;
 
-  async function save(uuid: string, out: StepOutput, ctx: PlatformContext): Promise<void> {
+  function contextFor(record: ExecutionRecord, component: ComponentRow): ComponentContext {
+    const all = record.execution.platform_state as Record<string, Record<string, unknown>>;
+    return {
+      record, component,
+      state: { ...(all[component.uuid] ?? {}) },
+      stateOf: (uuid) => ({ ...(all[uuid] ?? {}) }),
+    };
+  }
+
+  async function save(ctx: ComponentContext, out: StepOutput): Promise<void> {
+    const uuid = ctx.record.execution.uuid;
     if (out.state && Object.keys(out.state).length) {
-      await setPlatformState(db, uuid, out.state);
       Object.assign(ctx.state, out.state);
+      await setPlatformState(db, uuid, { [ctx.component.uuid]: ctx.state });
+      (ctx.record.execution.platform_state as Record<string, unknown>)[ctx.component.uuid] = { ...ctx.state };
     }
-    if (out.messages?.length) await appendExecutionMessages(db, uuid, out.messages);
+    if (out.messages?.length) await appendComponentMessages(db, ctx.component.uuid, out.messages);
   }
 
   async function move(uuid: string, from: ExecutionPhase, to: ExecutionPhase, note: string, nextAt = Date.now()): Promise<boolean> {
@@ -49,55 +64,129 @@ export function createStepProcessor(deps: StepDeps) {
     return moved;
   }
 
-  async function fail(uuid: string, from: ExecutionPhase, messages: MessageItem[], to: 'FAILED' | 'CANCELLED' = 'FAILED'): Promise<void> {
+  async function moveTo(c: ComponentRow, to: LifecyclePhase, note: string): Promise<void> {
+    if (await moveComponent(db, c.uuid, [c.phase], to, note)) c.phase = to;
+  }
+
+  async function fail(record: ExecutionRecord, from: ExecutionPhase, messages: MessageItem[], culprit?: ComponentRow, to: 'FAILED' | 'CANCELLED' = 'FAILED'): Promise<void> {
+    const uuid = record.execution.uuid;
+    if (culprit) {
+      await appendComponentMessages(db, culprit.uuid, messages);
+      if (UNDER_WAY.includes(culprit.phase)) await moveTo(culprit, 'FAILED', messages[0]?.message ?? 'failed');
+    }
     await appendExecutionMessages(db, uuid, messages);
     await move(uuid, from, to, messages[0]?.message ?? to.toLowerCase());
+  }
+
+  /** One pass over the components in dependency order; true once the executable is in service. */
+  async function prepareComponents(record: ExecutionRecord, phase: 'WAITING' | 'PREPARING'): Promise<'available' | 'failed' | 'pending'> {
+    const e = record.execution;
+    const started = Date.now() >= e.prepare_start.getTime();
+    for (const c of inPrepareOrder(record)) {
+      const ctx = contextFor(record, c);
+      if (c.phase === 'WAITING') {
+        if (waitsForStart(c) && !started) continue;
+        if (!dependenciesOf(c, record).every((d) => d.phase === 'AVAILABLE')) continue;
+        await save(ctx, await platform.prepare(ctx));
+        await moveTo(c, 'PREPARING', 'preparing');
+      }
+      if (c.phase === 'PREPARING') {
+        const s = await platform.status(ctx);
+        await save(ctx, s);
+        if (s.status === 'failed') {
+          await fail(record, phase, [message('urn:platform-failure', 'ERROR', 'Preparing [{component}] failed: {reason}', {
+            component: c.name ?? c.role, reason: s.reason,
+          })], c);
+          return 'failed';
+        }
+        if (s.status === 'ready' && c.role === 'executable') {
+          await save(ctx, await platform.start(ctx));
+        } else if (s.status !== 'preparing') {
+          if (s.status === 'available' && s.access?.length) await save(ctx, { state: { access: s.access } });
+          await moveTo(c, 'AVAILABLE', c.role === 'executable' ? 'running' : 'ready');
+        }
+      }
+    }
+    const lifecycle = inPrepareOrder(record);
+    const last = lifecycle.find((c) => c.role === 'executable') ?? lifecycle.at(-1);
+    return !last || last.phase === 'AVAILABLE' ? 'available' : 'pending';
+  }
+
+  /** Releases components in order (data first, storage last); true once all are released. */
+  async function releaseComponents(record: ExecutionRecord, finishing: boolean): Promise<boolean> {
+    for (const c of inReleaseOrder(record)) {
+      const ctx = contextFor(record, c);
+      if (ctx.state.released === true) continue;
+      if (finishing && ['AVAILABLE', 'RUNNING', 'PREPARING', 'WAITING'].includes(c.phase)) await moveTo(c, 'RELEASING', 'releasing');
+      const r = await platform.release(ctx);
+      await save(ctx, r);
+      if (!r.done) return false;
+      await save(ctx, { state: { released: true } });
+      if (finishing && c.phase === 'RELEASING') await moveTo(c, 'COMPLETED', 'released');
+    }
+    return true;
+  }
+
+  function accessOf(record: ExecutionRecord): unknown[] {
+    const exe = record.components.find((c) => c.role === 'executable');
+    const state = exe ? (record.execution.platform_state as Record<string, { access?: unknown[] }>)[exe.uuid] : undefined;
+    return state?.access ?? [];
   }
 
   async function step(record: ExecutionRecord, phase: ExecutionPhase, polls: number): Promise<void> {
     const e = record.execution;
     const uuid = e.uuid;
-    const ctx: PlatformContext = { record, state: { ...e.platform_state } };
-    const poll = () => { throw new Later(Date.now() + pollDelay(polls, timing)); };
+    const poll = (cap = Infinity) => { throw new Later(Math.min(cap, Date.now() + pollDelay(polls, timing))); };
 
     switch (phase) {
       case 'ACCEPTED':
-        await move(uuid, 'ACCEPTED', 'WAITING', 'waiting for the booked start', e.prepare_start.getTime());
+        await move(uuid, 'ACCEPTED', 'WAITING', 'waiting for the booked start');
         return;
-      case 'WAITING': {
-        if (Date.now() < e.prepare_start.getTime()) throw new Later(e.prepare_start.getTime());
-        await save(uuid, await platform.prepare(ctx), ctx);
-        await move(uuid, 'WAITING', 'PREPARING', 'preparing on the platform');
-        return;
-      }
+      case 'WAITING':
       case 'PREPARING': {
-        const s = await platform.status(ctx);
-        await save(uuid, s, ctx);
-        if (s.status === 'failed') return fail(uuid, 'PREPARING', [message('urn:platform-failure', 'ERROR', 'Preparation failed: {reason}', { reason: s.reason })]);
-        if (s.status === 'preparing') {
-          const deadline = e.available_start.getTime() + timing.prepareGraceMs;
-          if (Date.now() > deadline) {
-            return fail(uuid, 'PREPARING', [message('urn:prepare-timeout', 'ERROR',
-              'Preparation was not done by {deadline}, the latest the offer allows', { deadline: new Date(deadline).toISOString() })], 'CANCELLED');
-          }
-          return poll();
+        const result = await prepareComponents(record, phase);
+        if (result === 'failed') return;
+        const anyStarted = record.components.some((c) => c.phase !== 'WAITING' && c.phase !== 'INITIALIZING' && c.role !== 'volume');
+        if (phase === 'WAITING') {
+          if (anyStarted || result === 'available') await move(uuid, 'WAITING', 'PREPARING', 'preparing on the platform');
+          else throw new Later(e.prepare_start.getTime());
+          return;
         }
-        if (s.status === 'ready') await save(uuid, await platform.start(ctx), ctx);
-        await move(uuid, 'PREPARING', 'AVAILABLE', 'the executable is available');
-        return;
+        if (result === 'available') {
+          await setPlatformState(db, uuid, { access: accessOf(record) });
+          await move(uuid, 'PREPARING', 'AVAILABLE', 'the executable is available');
+          return;
+        }
+        const deadline = e.available_start.getTime() + timing.prepareGraceMs;
+        if (Date.now() > deadline) {
+          const pending = inPrepareOrder(record).filter((c) => c.phase !== 'AVAILABLE').map((c) => c.name ?? c.role);
+          return fail(record, 'PREPARING', [message('urn:prepare-timeout', 'ERROR',
+            'Not ready by {deadline}, the latest the offer allows: {pending}', { deadline: new Date(deadline).toISOString(), pending: pending.join(', ') })],
+          undefined, 'CANCELLED');
+        }
+        // Poll what is preparing, but wake no later than the booked start.
+        return poll(e.prepare_start.getTime() > Date.now() ? e.prepare_start.getTime() : Infinity);
       }
       case 'AVAILABLE': {
+        const exe = record.components.find((c) => c.role === 'executable');
+        if (!exe) {
+          if (Date.now() >= e.release_start.getTime()) await move(uuid, 'AVAILABLE', 'RELEASING', 'the booked duration ended');
+          else throw new Later(e.release_start.getTime());
+          return;
+        }
+        const ctx = contextFor(record, exe);
         const s = await platform.status(ctx);
-        if (s.status === 'running' && s.access?.length) s.state = { ...s.state, access: s.access };
-        await save(uuid, s, ctx);
-        if (s.status === 'failed') return fail(uuid, 'AVAILABLE', [message('urn:platform-failure', 'ERROR', 'The executable failed: {reason}', { reason: s.reason })]);
+        await save(ctx, s);
+        if (s.status === 'failed') {
+          return fail(record, 'AVAILABLE', [message('urn:platform-failure', 'ERROR', 'The executable failed: {reason}', { reason: s.reason })], exe);
+        }
         if (s.status === 'finished') {
           if (s.exitCode !== 0) {
-            return fail(uuid, 'AVAILABLE', [message('urn:exit-code', 'ERROR', 'The executable exited with code {code}: {log}', {
+            return fail(record, 'AVAILABLE', [message('urn:exit-code', 'ERROR', 'The executable exited with code {code}: {log}', {
               code: s.exitCode, log: (s.logTail ?? []).join('\n'),
-            })]);
+            })], exe);
           }
-          await appendExecutionMessages(db, uuid, [message('urn:exit-code', 'INFO', 'The executable exited with code {code}', { code: 0 })]);
+          await appendComponentMessages(db, exe.uuid, [message('urn:exit-code', 'INFO', 'The executable exited with code {code}', { code: 0 })]);
           await move(uuid, 'AVAILABLE', 'RELEASING', 'the executable finished');
           return;
         }
@@ -106,21 +195,17 @@ export function createStepProcessor(deps: StepDeps) {
           await move(uuid, 'AVAILABLE', 'RELEASING', 'the booked duration ended');
           return;
         }
-        throw new Later(Math.min(end, Date.now() + pollDelay(polls, timing)));
+        return poll(end);
       }
       case 'RELEASING': {
-        const r = await platform.release(ctx);
-        await save(uuid, r, ctx);
-        if (!r.done) return poll();
+        if (!(await releaseComponents(record, true))) return poll();
         // COMPLETED gives back the booking in the same transaction.
         if (await transitionExecution(db, uuid, 'RELEASING', 'COMPLETED', 'released')) deps.onTransition?.(uuid, 'RELEASING', 'COMPLETED');
         return;
       }
       case 'CANCELLED':
       case 'FAILED': {
-        const r = await platform.release(ctx);
-        await save(uuid, r, ctx);
-        if (!r.done) return poll();
+        if (!(await releaseComponents(record, false))) return poll();
         await releaseExecutionBookings(db, uuid);
         return;
       }
@@ -132,17 +217,15 @@ export function createStepProcessor(deps: StepDeps) {
   return async function processStep(job: Job<StepJob>, token?: string): Promise<void> {
     const { uuid, phase } = job.data;
     const record = await findExecution(db, uuid);
-    if (!record || record.execution.phase !== phase) {
-      // Stale: the execution moved on. Release jobs stay useful after FAILED/CANCELLED only.
-      return;
-    }
+    // Stale: the execution moved on (release jobs stay useful after FAILED/CANCELLED only).
+    if (!record || record.execution.phase !== phase) return;
     const polls = job.data.polls ?? 0;
     try {
       await step(record, phase, polls);
     } catch (err) {
       if (err instanceof Later) {
         await job.updateData({ ...job.data, polls: polls + 1 });
-        await job.moveToDelayed(err.at, token);
+        await job.moveToDelayed(Math.max(err.at, Date.now()), token);
         throw new DelayedError();
       }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -153,7 +236,8 @@ export function createStepProcessor(deps: StepDeps) {
           await appendExecutionMessages(db, uuid, [m]);
           throw err;
         }
-        await fail(uuid, phase, [m]);
+        const current = await findExecution(db, uuid);
+        if (current?.execution.phase === phase) await fail(current, phase, [m]);
         return;
       }
       throw err;

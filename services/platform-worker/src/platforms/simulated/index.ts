@@ -1,6 +1,6 @@
 import { envDurationMs } from '@eb/core';
 import type { DockerContainer } from '@eb/schema';
-import type { PlatformAdapter, PlatformContext, RunStatus, StepOutput } from '../adapter.js';
+import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
 
 export interface SimulatedTimings {
   prepareMs: number;
@@ -19,52 +19,59 @@ export function simulatedTimings(): SimulatedTimings {
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 
 /**
- * A platform that runs nothing but keeps time like one: preparation, a batch run and release each
- * take the configured time. For demos and tests of the lifecycle. An executable's environment may set
- * SIMULATED_PREPARE_MS, SIMULATED_RUN_MS and SIMULATED_EXIT_CODE to change its own run.
+ * A platform that runs nothing but keeps time like one: storage and compute are ready at once, data
+ * staging and image preparation take the prepare time, a batch run the run time, release the release
+ * time. For demos and tests of the lifecycle. An executable's environment may set SIMULATED_PREPARE_MS,
+ * SIMULATED_RUN_MS and SIMULATED_EXIT_CODE; SIMULATED_DATA_FAIL=1 makes data staging fail.
  */
 export class SimulatedPlatform implements PlatformAdapter {
   readonly name = 'simulated';
 
   constructor(private readonly t: SimulatedTimings) {}
 
-  private env(ctx: PlatformContext): Record<string, string> {
+  private env(ctx: ComponentContext): Record<string, string> {
     const exe = ctx.record.components.find((c) => c.role === 'executable')?.spec as DockerContainer | undefined;
     return exe?.environment ?? {};
   }
 
-  private ms(ctx: PlatformContext, name: string, fallback: number): number {
+  private ms(ctx: ComponentContext, name: string, fallback: number): number {
     const v = Number(this.env(ctx)[name]);
-    return Number.isFinite(v) && v >= 0 ? v : fallback;
+    return this.env(ctx)[name] !== undefined && Number.isFinite(v) && v >= 0 ? v : fallback;
   }
 
-  async prepare(ctx: PlatformContext): Promise<StepOutput> {
+  async prepare(ctx: ComponentContext): Promise<StepOutput> {
     if (num(ctx.state.readyAt) !== undefined) return {};
-    return { state: { readyAt: Date.now() + this.ms(ctx, 'SIMULATED_PREPARE_MS', this.t.prepareMs) } };
+    const role = ctx.component.role;
+    const ms = role === 'data' || role === 'executable' ? this.ms(ctx, 'SIMULATED_PREPARE_MS', this.t.prepareMs) : 0;
+    return { state: { readyAt: Date.now() + ms } };
   }
 
-  async start(ctx: PlatformContext): Promise<StepOutput> {
+  async start(ctx: ComponentContext): Promise<StepOutput> {
     if (num(ctx.state.startedAt) !== undefined) return {};
     return { state: { startedAt: Date.now() } };
   }
 
-  async status(ctx: PlatformContext): Promise<RunStatus & StepOutput> {
+  async status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
     const readyAt = num(ctx.state.readyAt);
-    const startedAt = num(ctx.state.startedAt);
     if (readyAt === undefined || Date.now() < readyAt) return { status: 'preparing' };
+    if (ctx.component.role === 'data' && this.env(ctx).SIMULATED_DATA_FAIL === '1') {
+      return { status: 'failed', reason: `simulated download failure for ${ctx.component.name ?? ctx.component.uuid}` };
+    }
+    if (ctx.component.role !== 'executable') return { status: 'available' };
+    const startedAt = num(ctx.state.startedAt);
     if (startedAt === undefined) return { status: 'ready' };
-    if (ctx.record.execution.interactive || Date.now() < startedAt + this.ms(ctx, 'SIMULATED_RUN_MS', this.t.runMs)) {
-      return { status: 'running', access: ctx.record.execution.interactive ? [{ protocol: 'HTTP', location: `http://simulated.invalid/${ctx.record.execution.uuid}/` }] : [] };
+    const e = ctx.record.execution;
+    if (e.interactive || Date.now() < startedAt + this.ms(ctx, 'SIMULATED_RUN_MS', this.t.runMs)) {
+      return { status: 'available', access: e.interactive ? [{ protocol: 'HTTP', location: `http://simulated.invalid/${e.uuid}/` }] : [] };
     }
     const exitCode = Number(this.env(ctx).SIMULATED_EXIT_CODE ?? 0);
     return { status: 'finished', exitCode, logTail: [`simulated run finished with exit code ${exitCode}`] };
   }
 
-  async release(ctx: PlatformContext): Promise<StepOutput & { done: boolean }> {
+  async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
+    const ms = ctx.component.role === 'executable' ? this.t.releaseMs : 0;
     const releasedAt = num(ctx.state.releasedAt);
-    if (releasedAt === undefined) {
-      return { done: this.t.releaseMs === 0, state: { releasedAt: Date.now() + this.t.releaseMs } };
-    }
+    if (releasedAt === undefined) return { done: ms === 0, state: { releasedAt: Date.now() + ms } };
     return { done: Date.now() >= releasedAt };
   }
 }
