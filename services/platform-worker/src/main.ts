@@ -28,6 +28,9 @@ const worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
   connection: workerRedis,
   prefix: queuePrefix(),
   concurrency: envInt('EB_WORKER_CONCURRENCY', 20),
+  // A worker that dies holding a step loses its lock after this; another worker then takes the step.
+  lockDuration: envDurationMs('EB_LOCK_DURATION', 'PT30S'),
+  stalledInterval: envDurationMs('EB_STALLED_INTERVAL', 'PT30S'),
 });
 worker.on('failed', (job, err) => {
   stepErrors.inc({ phase: job?.data.phase ?? 'unknown' });
