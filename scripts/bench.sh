@@ -7,6 +7,6 @@ bash scripts/ensure-services.sh
 # shellcheck disable=SC1091
 . .local/env
 export DATABASE_URL="$TEST_DATABASE_URL" REDIS_URL
-case "${1:-all}" in
-  offers|all) node services/offerset-api/dist/bench/offers.js ;;
-esac
+what="${1:-all}"
+if [ "$what" = offers ] || [ "$what" = all ]; then node services/offerset-api/dist/bench/offers.js; fi
+if [ "$what" = lifecycle ] || [ "$what" = all ]; then node services/platform-worker/dist/bench/lifecycle.js; fi
