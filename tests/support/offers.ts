@@ -11,6 +11,8 @@ export interface OfferSpec {
   memoryGib?: number;
   interactive?: boolean;
   environment?: Record<string, string>;
+  /** The executable's spec, replacing the default (a placeholder image). */
+  executable?: Record<string, unknown>;
   /** Storage, data and volume components beside the executable and compute. */
   extra?: { role: 'storage' | 'data' | 'volume'; name: string; kind: string; spec: Record<string, unknown> }[];
 }
@@ -31,7 +33,7 @@ export async function storeOfferSet(db: Db, platform: string, specs: OfferSpec[]
         cores: s.cores ?? 1, memoryGib: s.memoryGib ?? 1, storageGib: 0, interactive: s.interactive ?? false,
         components: [
           { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: Kinds.dockerContainer,
-            spec: { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },
+            spec: s.executable ?? { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },
           { uuid: randomUUID(), role: 'compute', position: 0, name: 'compute', kind: Kinds.simpleCompute, spec: {} },
           ...(s.extra ?? []).map((x, position) => ({ uuid: randomUUID(), position, ...x })),
         ],

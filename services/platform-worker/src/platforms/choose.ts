@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { platformConfig } from '@eb/core';
 import type { PlatformAdapter } from './adapter.js';
 import { SimulatedPlatform, simulatedTimings } from './simulated/index.js';
+import { DockerPlatform } from './docker/index.js';
+import { dockerSettings } from './docker/config.js';
 
 /** The adapter named by EB_PLATFORM. */
 export async function choosePlatform(logger: Logger): Promise<PlatformAdapter> {
@@ -9,6 +11,11 @@ export async function choosePlatform(logger: Logger): Promise<PlatformAdapter> {
   switch (config.type) {
     case 'simulated':
       return new SimulatedPlatform(simulatedTimings());
+    case 'docker': {
+      const docker = new DockerPlatform(dockerSettings());
+      if (!(await docker.ping())) throw new Error('EB_PLATFORM=docker but no Docker engine answers');
+      return docker;
+    }
     default:
       logger.error({ platform: config.type }, 'no adapter for this platform');
       throw new Error(`No adapter for platform ${config.type}`);

@@ -186,7 +186,9 @@ export function createStepProcessor(deps: StepDeps) {
               code: s.exitCode, log: (s.logTail ?? []).join('\n'),
             })], exe);
           }
-          await appendComponentMessages(db, exe.uuid, [message('urn:exit-code', 'INFO', 'The executable exited with code {code}', { code: 0 })]);
+          await appendComponentMessages(db, exe.uuid, [message('urn:exit-code', 'INFO', 'The executable exited with code {code}: {log}', {
+            code: 0, log: (s.logTail ?? []).join('\n'),
+          })]);
           await move(uuid, 'AVAILABLE', 'RELEASING', 'the executable finished');
           return;
         }

@@ -1,0 +1,28 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envInt } from '@eb/core';
+
+export interface DockerSettings {
+  socketPath: string;
+  /** Host directory under which storage and staged data live (bind-mounted into containers). */
+  dataDir: string;
+  /** Address published ports bind to, and the host named in access URLs. */
+  bindIp: string;
+  publicHost: string;
+  pull: boolean;
+  allowPrivileged: boolean;
+  downloadAttempts: number;
+}
+
+export function dockerSettings(): DockerSettings {
+  const bindIp = process.env.EB_DOCKER_BIND_IP ?? '127.0.0.1';
+  return {
+    socketPath: process.env.EB_DOCKER_SOCKET ?? '/var/run/docker.sock',
+    dataDir: process.env.EB_DOCKER_DATA_DIR ?? join(tmpdir(), 'eb-docker'),
+    bindIp,
+    publicHost: process.env.EB_DOCKER_PUBLIC_HOST ?? bindIp,
+    pull: process.env.EB_DOCKER_PULL !== 'false',
+    allowPrivileged: process.env.EB_DOCKER_ALLOW_PRIVILEGED === 'true',
+    downloadAttempts: envInt('EB_DOWNLOAD_ATTEMPTS', 4),
+  };
+}

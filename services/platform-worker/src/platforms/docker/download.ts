@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { message, type MessageItem } from '@eb/schema';
+
+export interface Checksum {
+  type: string;
+  value: string;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  messages: MessageItem[];
+}
+
+const HASHES: Record<string, string> = { md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha512: 'sha512', 'sha-256': 'sha256' };
+
+export function fileNameFor(url: string, fallback: string): string {
+  const last = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
+  return /^[\w.@+-]+$/.test(last) ? last : fallback;
+}
+
+/**
+ * Streams a URL into a directory (never holding the body in memory), checking its size against a
+ * limit and its checksum when one is given. Retries with exponential backoff; messages record each
+ * attempt and the outcome. The file appears under its final name only when complete and verified.
+ */
+export async function download(
+  url: string, dir: string, name: string, opts: { checksum?: Checksum; maxBytes?: number; attempts: number; backoffMs?: number },
+): Promise<DownloadResult> {
+  const messages: MessageItem[] = [];
+  await mkdir(dir, { recursive: true });
+  const target = join(dir, name);
+  const partial = `${target}.part`;
+  const algorithm = opts.checksum ? HASHES[opts.checksum.type.toLowerCase()] : undefined;
+  if (opts.checksum && !algorithm) throw new Error(`unknown checksum type ${opts.checksum.type}`);
+  let lastError = '';
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    try {
+      const res = await fetch(url, { redirect: 'follow' });
+      if (!res.ok || !res.body) throw new HttpStatusError(res.status, `HTTP ${res.status} from ${url}`);
+      const hash = algorithm ? createHash(algorithm) : undefined;
+      let bytes = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          if (opts.maxBytes !== undefined && bytes > opts.maxBytes) return done(new TooLargeError(`larger than the ${opts.maxBytes} bytes of storage booked`));
+          hash?.update(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(partial));
+      if (hash && opts.checksum) {
+        const got = hash.digest('hex');
+        if (got.toLowerCase() !== opts.checksum.value.toLowerCase()) {
+          throw new ChecksumError(`${opts.checksum.type} checksum ${got} does not match the expected ${opts.checksum.value}`);
+        }
+      }
+      await rename(partial, target);
+      messages.push(message('urn:data-staged', 'INFO', 'Downloaded {bytes} bytes from {url} (attempt {attempt})', { bytes: (await stat(target)).size, url, attempt }));
+      return { path: target, bytes, messages };
+    } catch (err) {
+      await rm(partial, { force: true });
+      lastError = (err as Error).message;
+      messages.push(message('urn:data-attempt', 'WARN', 'Download attempt {attempt} of {url} failed: {reason}', { attempt, url, reason: lastError }));
+      // A wrong checksum, a file too large or a 4xx will not get better by asking again.
+      if (err instanceof ChecksumError || err instanceof TooLargeError || (err instanceof HttpStatusError && err.status < 500)) break;
+      if (attempt < opts.attempts) await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 200) * 2 ** (attempt - 1)));
+    }
+  }
+  throw new DownloadError(lastError, messages);
+}
+
+class HttpStatusError extends Error {
+  constructor(readonly status: number, msg: string) { super(msg); }
+}
+class ChecksumError extends Error {}
+class TooLargeError extends Error {}
+export class DownloadError extends Error {
+  constructor(msg: string, readonly messages: MessageItem[]) { super(msg); }
+}

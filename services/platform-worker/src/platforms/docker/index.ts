@@ -1,0 +1,261 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
+import type { ComponentRow } from '@eb/db';
+import type { AccessPoint } from '@eb/core';
+import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { DockerSettings } from './config.js';
+import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
+import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
+import { demuxLogLines } from './logs.js';
+
+const GiB = 2 ** 30;
+const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+/**
+ * Runs executions as containers on a Docker engine. Storage is a host directory per component (bind-
+ * mounted, removed at release); data is streamed into its storage's directory before the container is
+ * created; the container gets the offer's cores and memory as limits and publishes its ports on the
+ * bind address. Everything carries the broker's labels.
+ */
+export class DockerPlatform implements PlatformAdapter {
+  readonly name = 'docker';
+  readonly docker: Docker;
+
+  constructor(private readonly s: DockerSettings) {
+    this.docker = new Docker({ socketPath: s.socketPath });
+  }
+
+  async ping(): Promise<boolean> {
+    return this.docker.ping().then(() => true, () => false);
+  }
+
+  private dirFor(ctx: ComponentContext, c: ComponentRow): string {
+    return join(this.s.dataDir, ctx.record.execution.uuid, c.uuid);
+  }
+
+  private storageNamed(ctx: ComponentContext, name: unknown): ComponentRow | undefined {
+    return ctx.record.components.find((c) => c.role === 'storage' && c.name === name);
+  }
+
+  /** Where a data component's file lives: its storage's directory, or a directory of its own. */
+  private dataDir(ctx: ComponentContext, data: ComponentRow): string {
+    const storage = this.storageNamed(ctx, (data.spec as DataResource).storage);
+    return this.dirFor(ctx, storage ?? data);
+  }
+
+  async prepare(ctx: ComponentContext): Promise<StepOutput> {
+    switch (ctx.component.role) {
+      case 'storage': {
+        const path = this.dirFor(ctx, ctx.component);
+        await mkdir(path, { recursive: true, mode: 0o755 });
+        return { state: { path } };
+      }
+      case 'data':
+        return this.stage(ctx);
+      case 'executable':
+        return this.createContainer(ctx);
+      default:
+        return {};
+    }
+  }
+
+  private async stage(ctx: ComponentContext): Promise<StepOutput> {
+    if (ctx.state.path || ctx.state.failed) return {};
+    const spec = ctx.component.spec as DataResource & { checksum?: Checksum };
+    const url = spec.location!;
+    const storage = this.storageNamed(ctx, spec.storage);
+    const sizeGib = (storage?.spec as { size?: { min?: number } } | undefined)?.size?.min;
+    try {
+      const r = await download(url, this.dataDir(ctx, ctx.component), fileNameFor(url, ctx.component.name ?? 'data'), {
+        attempts: this.s.downloadAttempts,
+        ...(spec.checksum ? { checksum: spec.checksum } : {}),
+        ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB } : {}),
+      });
+      return { state: { path: r.path, bytes: r.bytes }, messages: r.messages };
+    } catch (err) {
+      const messages = err instanceof DownloadError ? err.messages : [];
+      return { state: { failed: (err as Error).message }, messages };
+    }
+  }
+
+  /** Finds the image locally (by digest, then by location), pulling it when allowed. */
+  private async resolveImage(exe: DockerContainer): Promise<string> {
+    const digest = exe.image?.digest;
+    const locations = exe.image?.locations ?? [];
+    const candidates = [
+      ...(digest ? [digest, ...locations.map((l) => `${l.replace(/[:@].*$/, '')}@${digest}`)] : []),
+      ...locations,
+    ];
+    for (const ref of candidates) {
+      const info = await this.docker.getImage(ref).inspect().catch(() => undefined);
+      if (info && (!digest || info.Id === digest || (info.RepoDigests ?? []).some((d) => d.endsWith(`@${digest}`)))) return info.Id;
+    }
+    if (this.s.pull) {
+      const errors: string[] = [];
+      for (const loc of locations) {
+        const ref = digest ? `${loc.replace(/[:@].*$/, '')}@${digest}` : loc;
+        try {
+          const stream = await this.docker.pull(ref);
+          await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (e) => (e ? reject(e) : resolve())));
+          return (await this.docker.getImage(ref).inspect()).Id;
+        } catch (err) {
+          errors.push(`${ref}: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      throw new Error(`the image is not on this engine and could not be pulled (${errors.join('; ') || 'no location given'})`);
+    }
+    throw new Error(`the image ${digest ?? locations[0] ?? ''} is not on this engine and pulling is off`);
+  }
+
+  private binds(ctx: ComponentContext): string[] {
+    return ctx.record.components.filter((c) => c.role === 'volume').map((v) => {
+      const mount = v.spec as SimpleVolumeMount;
+      const target = ctx.record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === mount.resource)!;
+      const host = target.role === 'storage' ? this.dirFor(ctx, target) : this.dataDir(ctx, target);
+      return `${host}:${mount.path}:${mount.mode === 'READWRITE' ? 'rw' : 'ro'}`;
+    });
+  }
+
+  private async createContainer(ctx: ComponentContext): Promise<StepOutput> {
+    const e = ctx.record.execution;
+    const name = containerName(e.uuid);
+    const existing = await this.docker.getContainer(name).inspect().catch(() => undefined);
+    if (existing) return { state: { containerId: existing.Id } };
+    const exe = ctx.component.spec as DockerContainer;
+    let image: string;
+    try {
+      image = await this.resolveImage(exe);
+    } catch (err) {
+      return { state: { failed: (err as Error).message } };
+    }
+    const ports = (exe.network?.ports ?? []).filter((p) => p.internal?.port);
+    const key = (p: { internal?: { port?: number }; protocol?: string }) => `${p.internal!.port}/${p.protocol?.toUpperCase() === 'UDP' ? 'udp' : 'tcp'}`;
+    const container = await this.docker.createContainer({
+      name,
+      Image: image,
+      ...(exe.command?.length ? { Cmd: exe.command } : {}),
+      ...(exe.entrypoint ? { Entrypoint: [exe.entrypoint] } : {}),
+      Env: Object.entries(exe.environment ?? {}).map(([k, v]) => `${k}=${v}`),
+      Labels: { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
+      ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
+      HostConfig: {
+        NanoCpus: e.cores * 1e9,
+        Memory: e.memory_gib * GiB,
+        Binds: this.binds(ctx),
+        PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
+        Privileged: this.s.allowPrivileged && exe.privileged === true,
+      },
+    }).catch(async (err: unknown) => {
+      // Another worker created it between our inspect and create.
+      if (statusOf(err) === 409) return this.docker.getContainer(name);
+      throw err;
+    });
+    return { state: { containerId: container.id } };
+  }
+
+  async start(ctx: ComponentContext): Promise<StepOutput> {
+    await this.docker.getContainer(containerName(ctx.record.execution.uuid)).start().catch((err: unknown) => {
+      if (statusOf(err) !== 304) throw err; // 304: already started
+    });
+    return { state: { started: true } };
+  }
+
+  async status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
+    if (typeof ctx.state.failed === 'string') return { status: 'failed', reason: ctx.state.failed };
+    switch (ctx.component.role) {
+      case 'storage':
+        return ctx.state.path ? { status: 'available' } : { status: 'preparing' };
+      case 'data':
+        return ctx.state.path ? { status: 'available' } : { status: 'preparing' };
+      case 'executable':
+        return this.containerStatus(ctx);
+      default:
+        return { status: 'available' };
+    }
+  }
+
+  private async containerStatus(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
+    const c = this.docker.getContainer(containerName(ctx.record.execution.uuid));
+    const info = await c.inspect().catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
+    if (!info) return ctx.state.containerId ? { status: 'failed', reason: 'the container disappeared' } : { status: 'preparing' };
+    if (info.State.Status === 'created') return { status: 'ready' };
+    if (info.State.Running) {
+      const access = this.accessPoints(ctx, info.NetworkSettings.Ports ?? {});
+      for (const a of access) {
+        if (!(await answers(a.host, a.port, a.protocol))) return { status: 'preparing' };
+      }
+      return { status: 'available', access: access.map(({ protocol, location }) => ({ protocol, location })) };
+    }
+    const logs = demuxLogLines(await c.logs({ stdout: true, stderr: true, tail: 20 }) as unknown as Buffer);
+    if (info.State.OOMKilled) return { status: 'failed', reason: `out of memory (limit ${ctx.record.execution.memory_gib} GiB)`, messages: [] };
+    return { status: 'finished', exitCode: info.State.ExitCode, logTail: logs };
+  }
+
+  private accessPoints(ctx: ComponentContext, ports: Record<string, { HostIp: string; HostPort: string }[] | null>): (AccessPoint & { host: string; port: number })[] {
+    const exe = ctx.component.spec as DockerContainer;
+    return (exe.network?.ports ?? []).filter((p) => p.access && p.internal?.port).flatMap((p) => {
+      const bound = ports[`${p.internal!.port}/tcp`]?.[0];
+      if (!bound) return [];
+      const protocol = (p.protocol ?? 'TCP').toUpperCase();
+      const port = Number(bound.HostPort);
+      const scheme = protocol === 'HTTPS' ? 'https' : protocol === 'HTTP' ? 'http' : 'tcp';
+      const path = p.path ? (p.path.startsWith('/') ? p.path : `/${p.path}`) : scheme === 'tcp' ? '' : '/';
+      return [{ protocol, location: `${scheme}://${this.s.publicHost}:${port}${path}`, host: this.s.bindIp === '0.0.0.0' ? '127.0.0.1' : this.s.bindIp, port }];
+    });
+  }
+
+  async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
+    switch (ctx.component.role) {
+      case 'executable': {
+        const c = this.docker.getContainer(containerName(ctx.record.execution.uuid));
+        await c.remove({ force: true, v: true }).catch((err: unknown) => {
+          if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or removal already under way
+        });
+        const still = await c.inspect().then(() => true, () => false);
+        return { done: !still, ...(still ? {} : { messages: [message('urn:released', 'INFO', 'Container removed', {})] }) };
+      }
+      case 'storage':
+      case 'data': {
+        await rm(this.dirFor(ctx, ctx.component), { recursive: true, force: true });
+        // The execution's own directory goes with its last component.
+        if (ctx.component.role === 'storage' || !this.storageNamed(ctx, (ctx.component.spec as DataResource).storage)) {
+          await rm(join(this.s.dataDir, ctx.record.execution.uuid), { recursive: true, force: true }).catch(() => undefined);
+        }
+        return { done: true };
+      }
+      default:
+        return { done: true };
+    }
+  }
+}
+
+/**
+ * Whether a published port really answers. Docker's userland proxy accepts TCP connections before the
+ * container listens, so HTTP ports must give an HTTP response; plain TCP ports must accept and stay open.
+ */
+function answers(host: string, port: number, protocol: string): Promise<boolean> {
+  if (protocol === 'HTTP' || protocol === 'HTTPS') {
+    return new Promise((resolve) => {
+      const req = httpGet({ host, port, path: '/', timeout: 1000 }, (res) => { res.resume(); resolve(true); });
+      req.once('error', () => resolve(false));
+      req.once('timeout', () => { req.destroy(); resolve(false); });
+    });
+  }
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1000 });
+    socket.once('connect', () => {
+      // The proxy closes at once when nothing listens behind it.
+      const t = setTimeout(() => { socket.destroy(); resolve(true); }, 200);
+      socket.once('close', () => { clearTimeout(t); resolve(false); });
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+  });
+}

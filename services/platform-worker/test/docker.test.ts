@@ -1,0 +1,183 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'bullmq';
+import { Kinds } from '@eb/schema';
+import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
+import { STEP_QUEUE, applyClientUpdate, createStepQueue, enqueueStep, redisConnection, renderExecution, type StepJob } from '@eb/core';
+import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
+import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
+import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
+import { createStepProcessor } from '../src/steps/advance.js';
+import { DockerPlatform } from '../src/platforms/docker/index.js';
+import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
+
+// Against the real Docker engine that scripts/ensure-services.sh starts.
+const db = testDatabase();
+const prefix = uniquePrefix();
+const queueRedis = redisConnection(redisUrl());
+const workerRedis = redisConnection(redisUrl());
+const queue = createStepQueue(queueRedis, prefix);
+const dataDir = mkdtempSync(join(tmpdir(), 'eb-docker-test-'));
+const docker = new DockerPlatform({ socketPath: '/var/run/docker.sock', dataDir, bindIp: '127.0.0.1', publicHost: '127.0.0.1', pull: false, allowPrivileged: false, downloadAttempts: 3 });
+let worker: Worker<StepJob>;
+let platform: string;
+let imageId: string;
+let files: Server;
+let filesUrl = '';
+const payload = randomBytes(3 * 1024 * 1024 + 17);
+const payloadMd5 = createHash('md5').update(payload).digest('hex');
+let flaky = 0;
+const ours: string[] = [];
+
+beforeAll(async () => {
+  imageId = ensureTestImage();
+  platform = (await testPlatform(db.db, { cores: 64, memoryGib: 128 })).name;
+  files = createServer((req, res) => {
+    if (req.url === '/data.bin') { res.writeHead(200, { 'content-length': payload.length }); res.end(payload); return; }
+    // Fails twice, then serves: the download retries with backoff.
+    if (req.url === '/flaky.bin') { if (flaky++ < 2) { res.writeHead(503); res.end(); return; } res.end(payload); return; }
+    res.writeHead(404); res.end();
+  });
+  await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+  filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
+    db: db.db, queue, platform: docker, timing: { pollMinMs: 100, pollMaxMs: 500, prepareGraceMs: 60_000 }, logger: quietLogger,
+  }), { connection: workerRedis, prefix, concurrency: 25 });
+}, 60_000);
+
+afterEach(async () => {
+  // Nothing of the broker's is left behind: no container, no directory.
+  for (const uuid of ours.splice(0)) {
+    await until(async () => (await docker.docker.listContainers({ all: true, filters: { label: [`${LABEL_EXECUTION}=${uuid}`] } })).length === 0, 15_000, 200);
+  }
+  await until(async () => readdirSync(dataDir).length === 0, 15_000, 200);
+}, 60_000);
+
+afterAll(async () => {
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  queueRedis.disconnect();
+  workerRedis.disconnect();
+  await new Promise((r) => files.close(r));
+  rmSync(dataDir, { recursive: true, force: true });
+  await db.close();
+});
+
+const container = (command: string[], extra: Record<string, unknown> = {}) => ({
+  image: { locations: [TEST_IMAGE], digest: imageId }, command, environment: { GREETING: 'hello' }, ...extra,
+});
+
+async function run(spec: OfferSpec): Promise<string> {
+  const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, cores: 1, memoryGib: 1, ...spec }]);
+  const uuid = set.offers[0]!.uuid;
+  ours.push(uuid);
+  await acceptExecution(db.db, uuid);
+  await enqueueStep(queue, uuid, 'ACCEPTED');
+  return uuid;
+}
+
+const ended = (uuid: string, timeoutMs = 30_000) => until(async () => {
+  const r = await findExecution(db.db, uuid);
+  const released = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirst();
+  return r && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.execution.phase) && released?.released_at ? r : undefined;
+}, timeoutMs, 100);
+
+const messagesOf = (r: ExecutionRecord, role: string) => r.components.find((c) => c.role === role)!.messages;
+
+const staged = (location: string, checksum?: { type: string; value: string }): OfferSpec['extra'] => [
+  { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 1, max: 1 } } },
+  { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location, storage: 'work', ...(checksum ? { checksum } : {}) } },
+  { role: 'volume', name: 'in', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: 'input' } },
+];
+
+describe('Docker platform', () => {
+  test('batch: stages a file over HTTP into storage, mounts it read-only, computes its MD5 within the booked limits', async () => {
+    const script = [
+      'md5sum /input/data.bin',
+      'touch /input/x 2>/dev/null && echo mount=writable || echo mount=readonly',
+      'echo greeting=$GREETING',
+      'echo cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)',
+      'echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)',
+    ].join('; ');
+    const uuid = await run({ executable: container(['sh', '-c', script]), extra: staged(`${filesUrl}/data.bin`, { type: 'md5', value: payloadMd5 }) });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('COMPLETED');
+    const log = messagesOf(r, 'executable').find((m) => m.kind === 'urn:exit-code')!.values!.log!;
+    expect(log).toContain(`${payloadMd5}  /input/data.bin`);
+    expect(log).toContain('mount=readonly');
+    expect(log).toContain('greeting=hello');
+    expect(log).toMatch(/cpu=(100000|100000 100000)/);
+    expect(log).toContain(`mem=${2 ** 30}`);
+    expect(messagesOf(r, 'data')).toContainEqual(expect.objectContaining({ kind: 'urn:data-staged', values: expect.objectContaining({ bytes: String(payload.length) }) }));
+  }, 60_000);
+
+  test('interactive: AVAILABLE only once the port answers, reached through its access URL, then cancelled', async () => {
+    const uuid = await run({
+      interactive: true,
+      executable: container(['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-from-eb > /www/index.html && exec httpd -f -p 8080 -h /www'], {
+        network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
+      }),
+    });
+    const available = await until(async () => {
+      const r = await findExecution(db.db, uuid);
+      return r?.execution.phase === 'AVAILABLE' ? r : undefined;
+    }, 30_000, 100);
+    const session = renderExecution(available, 'http://broker.test');
+    const url = session.connectors?.[0]?.location;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await (await fetch(url!)).text()).toBe('hello-from-eb\n');
+    expect((await applyClientUpdate(db.db, queue, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger)).outcome).toBe('applied');
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('CANCELLED');
+    await expect(fetch(url!)).rejects.toThrow();
+  }, 60_000);
+
+  test('a failing job: FAILED with the exit code and the last lines of its log', async () => {
+    const uuid = await run({ executable: container(['sh', '-c', 'echo working; echo boom >&2; exit 3']) });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('FAILED');
+    const m = messagesOf(r, 'executable').find((x) => x.kind === 'urn:exit-code')!;
+    expect(m.level).toBe('ERROR');
+    expect(m.values).toMatchObject({ code: '3' });
+    expect(m.values!.log).toContain('boom');
+  }, 60_000);
+
+  test('a missing image fails the execution with a clear message', async () => {
+    const uuid = await run({ executable: { image: { locations: ['eb-test/missing:1'], digest: `sha256:${'0'.repeat(64)}` }, command: ['true'] } });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(messagesOf(r, 'executable')[0]!.message).toMatch(/is not on this engine/);
+  }, 60_000);
+
+  test('downloads retry with backoff; a download that fails fails early and nothing is left', async () => {
+    const ok = await run({ executable: container(['md5sum', '/input/flaky.bin']), extra: staged(`${filesUrl}/flaky.bin`) });
+    const bad = await run({ executable: container(['true']), extra: staged(`${filesUrl}/missing.bin`) });
+    const [a, b] = await Promise.all([ended(ok), ended(bad)]);
+    expect(a.execution.phase).toBe('COMPLETED');
+    expect(messagesOf(a, 'data').filter((m) => m.kind === 'urn:data-attempt')).toHaveLength(2);
+    expect(b.execution.phase).toBe('FAILED');
+    expect(messagesOf(b, 'data')).toContainEqual(expect.objectContaining({ kind: 'urn:data-attempt', values: expect.objectContaining({ reason: expect.stringContaining('HTTP 404') }) }));
+    const exe = b.components.find((c) => c.role === 'executable')!;
+    expect(b.history.some((h) => h.component_uuid === exe.uuid && h.phase === 'PREPARING')).toBe(false);
+  }, 60_000);
+
+  test('a wrong checksum fails the execution', async () => {
+    const uuid = await run({ executable: container(['true']), extra: staged(`${filesUrl}/data.bin`, { type: 'md5', value: '0'.repeat(32) }) });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(messagesOf(r, 'data'))).toContain('does not match');
+  }, 60_000);
+
+  test('20 concurrent executions all complete', async () => {
+    const uuids = await Promise.all(Array.from({ length: 20 }, (_, i) => run({ executable: container(['sh', '-c', `echo run-${i}`]) })));
+    const results = await Promise.all(uuids.map((u) => ended(u, 90_000)));
+    expect(results.map((r) => r.execution.phase)).toEqual(Array(20).fill('COMPLETED'));
+    results.forEach((r, i) => expect(messagesOf(r, 'executable').find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain(`run-${i}`));
+  }, 120_000);
+});
