@@ -9,7 +9,11 @@ bash scripts/ensure-services.sh
 # shellcheck disable=SC1091
 . .local/env
 export DATABASE_URL REDIS_URL
-export EB_PLATFORM="${EB_PLATFORM:-simulated}"
+# The Docker platform when an engine answers, else the simulated one; EB_PLATFORM overrides.
+if [ -z "${EB_PLATFORM:-}" ]; then
+  if docker info >/dev/null 2>&1; then EB_PLATFORM=docker; else EB_PLATFORM=simulated; fi
+fi
+export EB_PLATFORM
 BASE_PORT="${EB_PORT:-8080}"
 mkdir -p .local/logs
 node packages/db/dist/src/migrate-cli.js
