@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kinds } from '@eb/schema';
+import { databaseUrl, freePort, redisUrl } from '../support/env.js';
+import { startService, stopService, type Service } from '../support/processes.js';
+import { TEST_IMAGE, ensureTestImage } from '../support/docker-image.js';
+
+// The whole broker on the Docker platform, as `scripts/start-local.sh` runs it where an engine answers.
+const services: Service[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'eb-e2e-docker-'));
+let offersUrl = '';
+let imageId = '';
+
+beforeAll(async () => {
+  imageId = ensureTestImage();
+  const [os, ex, wk] = await Promise.all([freePort(), freePort(), freePort()]);
+  const env = {
+    DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_QUEUE_PREFIX: `e2e-docker-${randomUUID().slice(0, 8)}`,
+    EB_PLATFORM: 'docker', EB_PLATFORM_NAME: `docker-${randomUUID().slice(0, 8)}`, EB_DOCKER_DATA_DIR: dataDir, EB_DOCKER_PULL: 'false',
+    EB_PREPARE_ESTIMATE: 'PT5S', EB_RELEASE_ESTIMATE: 'PT5S', EB_POLL_MIN: '100', EB_POLL_MAX: '500',
+  };
+  services.push(await startService('offerset-api', os, env), await startService('execution-api', ex, env), await startService('platform-worker', wk, env));
+  offersUrl = `${services[0]!.url}/offersets`;
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of services) await stopService(s);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a Docker request through the APIs runs as a container and completes', async () => {
+  const request = {
+    executable: { kind: Kinds.dockerContainer, meta: { name: 'hello' }, image: { locations: [TEST_IMAGE], digest: imageId }, command: ['sh', '-c', 'echo hello from docker'] },
+    compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 2 }, memory: { min: 1, max: 1 } },
+    schedule: { requested: { duration: 'PT2M' } },
+  };
+  const set = await (await fetch(offersUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' }, body: JSON.stringify(request) })).json() as { result: string; offers: { meta: { uuid: string } }[] };
+  expect(set.result).toBe('YES');
+  const exec = `${services[1]!.url}/executions/${set.offers[0]!.meta.uuid}`;
+  const accepted = await fetch(exec, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'ACCEPTED' }) });
+  expect(accepted.status).toBe(200);
+  let body: { phase: string; executable: { meta: { messages?: { kind: string; values: Record<string, string> }[] } } } | undefined;
+  for (let i = 0; i < 20; i++) {
+    body = await (await fetch(exec, { headers: { Prefer: 'wait=5' } })).json() as typeof body;
+    if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(body!.phase)) break;
+  }
+  expect(body!.phase).toBe('COMPLETED');
+  expect(body!.executable.meta.messages?.find((m) => m.kind === 'urn:exit-code')?.values.log).toContain('hello from docker');
+  expect(readdirSync(dataDir)).toEqual([]);
+}, 90_000);
+
+test('the Docker platform answers NO for executables it cannot run', async () => {
+  const res = await fetch(offersUrl, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' },
+    body: JSON.stringify({ executable: { kind: Kinds.jupyterNotebook, location: 'https://example.org/n.ipynb' } }),
+  });
+  const set = await res.json() as { result: string; meta: { messages: { kind: string }[] } };
+  expect(set.result).toBe('NO');
+  expect(set.meta.messages[0]!.kind).toBe('urn:unsupported-kind');
+});
