@@ -19,14 +19,14 @@ afterEach(async () => { for (const s of running.splice(0)) await stopService(s, 
 afterAll(async () => { await db.close(); });
 
 const workerEnv = (redis: string, prefix: string) => ({
-  DATABASE_URL: databaseUrl(), REDIS_URL: redis, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated',
+  DATABASE_URL: databaseUrl(), REDIS_URL: redis, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
   EB_SIM_PREPARE: '1500', EB_SIM_RUN: '300', EB_SIM_RELEASE: '100', EB_POLL_MIN: '50', EB_POLL_MAX: '300',
   EB_RECONCILE_EVERY: '500', EB_LOCK_DURATION: '2000', EB_STALLED_INTERVAL: '1000', EB_PREPARE_GRACE: 'PT60S',
 });
 
 async function acceptMany(n: number, redis: string, prefix: string): Promise<string[]> {
   const conn = redisConnection(redis);
-  const queue = createStepQueue(conn, prefix);
+  const queue = createStepQueue(conn, platform, prefix);
   const uuids: string[] = [];
   for (let i = 0; i < n; i++) {
     const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 60_000 }]);

@@ -1,13 +1,12 @@
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Db } from '@eb/db';
-import type { StepJob } from '@eb/core';
+import type { StepQueues } from '@eb/core';
 import { createMetrics, serveOpenApi, serviceShell } from '@eb/http-kit';
 import type { PhaseListener } from './phases/listener.js';
 import { executionRoutes } from './routes/executions.js';
 
-export function createApp(deps: { db: Db; queue: Queue<StepJob>; listener: PhaseListener; logger: Logger }) {
+export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseListener; logger: Logger }) {
   const metrics = createMetrics('execution-api');
   const shell = serviceShell({
     logger: deps.logger,

@@ -1,5 +1,5 @@
 import { connectDatabase, migrateToLatest } from '@eb/db';
-import { createStepQueue, envInt, envString, redisConnection } from '@eb/core';
+import { StepQueues, envInt, envString, redisConnection } from '@eb/core';
 import { createLogger, listenGracefully } from '@eb/http-kit';
 import { createApp } from './app.js';
 import { PhaseListener } from './phases/listener.js';
@@ -12,11 +12,11 @@ const listener = new PhaseListener(databaseUrl, logger);
 await listener.start();
 const redis = redisConnection(envString('REDIS_URL', 'redis://127.0.0.1:6379'));
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
-const queue = createStepQueue(redis);
-const app = createApp({ db: database.db, queue, listener, logger });
+const queues = new StepQueues(redis);
+const app = createApp({ db: database.db, queues, listener, logger });
 await listenGracefully(app, envInt('PORT', 8082), process.env.HOST ?? '127.0.0.1', logger, async () => {
   await listener.stop();
-  await queue.close();
+  await queues.close();
   redis.disconnect();
   await database.close();
 });

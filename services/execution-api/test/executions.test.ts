@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { sql } from 'kysely';
-import { createStepQueue, redisConnection, stepJobId } from '@eb/core';
+import { StepQueues, redisConnection, stepJobId } from '@eb/core';
 import { findExecutionRow, transitionExecution } from '@eb/db';
 import { databaseUrl, quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
@@ -11,7 +11,7 @@ import { PhaseListener } from '../src/phases/listener.js';
 
 const db = testDatabase();
 const redis = redisConnection(redisUrl());
-const queue = createStepQueue(redis, uniquePrefix());
+const queues = new StepQueues(redis, uniquePrefix());
 const listener = new PhaseListener(databaseUrl(), quietLogger);
 let app: Express;
 let platform: string;
@@ -19,13 +19,13 @@ let platform: string;
 beforeAll(async () => {
   await listener.start();
   platform = (await testPlatform(db.db)).name;
-  app = createApp({ db: db.db, queue, listener, logger: quietLogger });
+  app = createApp({ db: db.db, queues, listener, logger: quietLogger });
 });
 
 afterAll(async () => {
   await listener.stop();
-  await queue.obliterate({ force: true });
-  await queue.close();
+  await queues.for(platform).obliterate({ force: true });
+  await queues.close();
   redis.disconnect();
   await db.close();
 });
@@ -75,7 +75,7 @@ describe('POST /executions/{uuid}', () => {
       expect((await findExecutionRow(db.db, o.uuid))?.phase).toBe('REJECTED');
       expect((await bookingOf(o.uuid)).released_at).not.toBeNull();
     }
-    expect((await queue.getJob(stepJobId(chosen!.uuid, 'ACCEPTED')))?.data.phase).toBe('ACCEPTED');
+    expect((await queues.for(platform).getJob(stepJobId(chosen!.uuid, 'ACCEPTED')))?.data.phase).toBe('ACCEPTED');
     // Accepting again, or accepting a rejected sibling, is a conflict.
     const again = await request(app).post(`/sessions/${chosen!.uuid}`).send(update('ACCEPTED'));
     expect(again.status).toBe(409);
@@ -93,7 +93,7 @@ describe('POST /executions/{uuid}', () => {
     expect((await request(app).post(`/executions/${b!.uuid}`).send(update('ACCEPTED'))).status).toBe(200);
     const cancelled = await request(app).post(`/executions/${b!.uuid}`).send(update('CANCELLED'));
     expect(cancelled.body.phase).toBe('CANCELLED');
-    expect((await queue.getJob(stepJobId(b!.uuid, 'CANCELLED')))?.data.phase).toBe('CANCELLED');
+    expect((await queues.for(platform).getJob(stepJobId(b!.uuid, 'CANCELLED')))?.data.phase).toBe('CANCELLED');
     // CANCELLED is terminal.
     expect((await request(app).post(`/executions/${b!.uuid}`).send(update('CANCELLED'))).status).toBe(409);
   });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Kinds } from '@eb/schema';
 import { acceptAllOffered, connectDatabase, migrateToLatest, planAndInsertOfferSet, upsertPlatform, type NewOffer } from '@eb/db';
-import { createStepQueue, envInt, envString, redisConnection } from '@eb/core';
+import { StepQueues, envInt, envString, redisConnection } from '@eb/core';
 import { createApp } from '../src/app.js';
 import type { OffersetApiConfig } from '../src/config.js';
 
@@ -42,13 +42,13 @@ await acceptAllOffered(database.db, platform.name);
 const seedSeconds = (performance.now() - seedStart) / 1000;
 
 const redis = redisConnection(envString('REDIS_URL', 'redis://127.0.0.1:6379'));
-const queue = createStepQueue(redis, `bench-${randomUUID().slice(0, 8)}`);
+const queues = new StepQueues(redis, `bench-${randomUUID().slice(0, 8)}`);
 const config = {
   platform: { ...platform, type: 'simulated', prepareMs: 30_000, releaseMs: 10_000 },
   offers: { platform: platform.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 4, horizonMs: HORIZON, slotMs: 900_000, maxCandidates: 5000 },
   defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
 } as OffersetApiConfig;
-const app = createApp({ db: database.db, queue, config, logger: pino({ level: 'silent' }) });
+const app = createApp({ db: database.db, queues, config, logger: pino({ level: 'silent' }) });
 const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offersets`;
@@ -87,6 +87,6 @@ const mem = process.memoryUsage();
 console.log(`  memory MiB: rss ${(mem.rss / 2 ** 20).toFixed(0)}, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)}`);
 
 server.close();
-await queue.close();
+await queues.close();
 redis.disconnect();
 await database.close();

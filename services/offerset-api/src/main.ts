@@ -1,5 +1,5 @@
 import { connectDatabase, migrateToLatest, upsertPlatform } from '@eb/db';
-import { createStepQueue, redisConnection } from '@eb/core';
+import { StepQueues, redisConnection } from '@eb/core';
 import { createLogger, listenGracefully } from '@eb/http-kit';
 import { loadConfig } from './config.js';
 import { createApp } from './app.js';
@@ -12,12 +12,12 @@ if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.
 await upsertPlatform(database.db, config.platform);
 const redis = redisConnection(config.redisUrl);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
-const queue = createStepQueue(redis);
+const queues = new StepQueues(redis);
 const policies = configuredPolicies();
 logger.info({ policies: policies.map((p) => p.name) }, 'policies');
-const app = createApp({ db: database.db, queue, config, logger, policies });
+const app = createApp({ db: database.db, queues, config, logger, policies });
 await listenGracefully(app, config.port, config.host, logger, async () => {
-  await queue.close();
+  await queues.close();
   redis.disconnect();
   await database.close();
 });

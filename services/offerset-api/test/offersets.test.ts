@@ -3,7 +3,7 @@ import request from 'supertest';
 import yaml from 'js-yaml';
 import type { Express } from 'express';
 import { Kinds } from '@eb/schema';
-import { createStepQueue, redisConnection, stepJobId, type PlatformConfig } from '@eb/core';
+import { StepQueues, redisConnection, stepJobId, type PlatformConfig } from '@eb/core';
 import { findExecutionRow } from '@eb/db';
 import { quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
@@ -12,7 +12,7 @@ import type { OffersetApiConfig } from '../src/config.js';
 
 const db = testDatabase();
 const redis = redisConnection(redisUrl());
-const queue = createStepQueue(redis, uniquePrefix());
+const queues = new StepQueues(redis, uniquePrefix());
 let app: Express;
 let config: OffersetApiConfig;
 
@@ -24,12 +24,12 @@ beforeAll(async () => {
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
     defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
   };
-  app = createApp({ db: db.db, queue, config, logger: quietLogger });
+  app = createApp({ db: db.db, queues, config, logger: quietLogger });
 });
 
 afterAll(async () => {
-  await queue.obliterate({ force: true });
-  await queue.close();
+  await queues.for(config.platform.name).obliterate({ force: true });
+  await queues.close();
   redis.disconnect();
   await db.close();
 });
@@ -154,7 +154,7 @@ describe('POST /direct', () => {
     expect(res.status).toBe(303);
     const uuid = res.headers.location!.split('/').pop()!;
     expect((await findExecutionRow(db.db, uuid))?.phase).toBe('ACCEPTED');
-    const job = await queue.getJob(stepJobId(uuid, 'ACCEPTED'));
+    const job = await queues.for(config.platform.name).getJob(stepJobId(uuid, 'ACCEPTED'));
     expect(job?.data).toEqual({ uuid, phase: 'ACCEPTED' });
   });
 

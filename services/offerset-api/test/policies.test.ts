@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { acceptExecution, ownerUsage } from '@eb/db';
-import { createStepQueue, redisConnection } from '@eb/core';
+import { StepQueues, redisConnection } from '@eb/core';
 import { quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
@@ -15,7 +15,7 @@ import type { OffersetApiConfig } from '../src/config.js';
 
 const db = testDatabase();
 const redis = redisConnection(redisUrl());
-const queue = createStepQueue(redis, uniquePrefix());
+const queues = new StepQueues(redis, uniquePrefix());
 let app: Express;
 let platform: string;
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
     defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
   } as OffersetApiConfig;
   app = createApp({
-    db: db.db, queue, config, logger: quietLogger,
+    db: db.db, queues, config, logger: quietLogger,
     policies: [
       new ImageAllowlistPolicy(['ghcr.io/zarquan/*', 'sha256:allowed']),
       new MaxDurationPolicy(2 * 3_600_000),
@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await queue.close();
+  await queues.close();
   redis.disconnect();
   await db.close();
 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { connectDatabase, findExecutions, migrateToLatest, upsertPlatform } from '@eb/db';
-import { acceptOffer, createStepQueue, envInt, envString, redisConnection } from '@eb/core';
+import { StepQueues, acceptOffer, envInt, envString, redisConnection } from '@eb/core';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 
 const N = envInt('BENCH_EXECUTIONS', 1000);
@@ -25,7 +25,7 @@ const prefix = `load-${randomUUID().slice(0, 8)}`;
 const workerMain = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const workers = Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [workerMain], {
   env: {
-    ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated',
+    ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
     EB_SIM_PREPARE: String(SIM_PREPARE_MS), EB_SIM_RUN: '200', EB_SIM_RELEASE: '50', EB_POLL_MIN: '50', EB_POLL_MAX: '1000',
     EB_WORKER_CONCURRENCY: '50', EB_RECONCILE_EVERY: 'PT5S', PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false',
   },
@@ -33,7 +33,7 @@ const workers = Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath
 }));
 
 const conn = redisConnection(redisUrl);
-const queue = createStepQueue(conn, prefix);
+const queues = new StepQueues(conn, prefix);
 const logger = pino({ level: 'silent' });
 const uuids: string[] = [];
 for (let i = 0; i < N; i += 100) {
@@ -48,7 +48,7 @@ await Promise.all(Array.from({ length: 20 }, async () => {
     const uuid = uuids[next++]!;
     // Each stored set holds 100 offers; accepting one would reject its siblings, so move each to its own set first.
     await database.db.updateTable('executions').set({ offerset_uuid: await newSetFor(uuid) }).where('uuid', '=', uuid).execute();
-    await acceptOffer(database.db, queue, uuid, logger);
+    await acceptOffer(database.db, queues, uuid, logger);
   }
 }));
 async function newSetFor(uuid: string): Promise<string> {
@@ -92,8 +92,8 @@ console.log(`  accept -> AVAILABLE ms: p50 ${pct(50)} p99 ${pct(99)} (includes $
   + `overhead p50 ${pct(50) - SIM_PREPARE_MS} p99 ${pct(99) - SIM_PREPARE_MS}`);
 
 for (const w of workers) w.kill('SIGTERM');
-await queue.obliterate({ force: true }).catch(() => undefined);
-await queue.close();
+await queues.for(platform).obliterate({ force: true }).catch(() => undefined);
+await queues.close();
 conn.disconnect();
 await database.close();
 process.exit(duplicated === 0 && lost === 0 ? 0 : 1);

@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { sql } from 'kysely';
 import { connectDatabase, migrateToLatest } from '@eb/db';
-import { STEP_QUEUE, createStepQueue, envDurationMs, envInt, envString, queuePrefix, redisConnection, type StepJob } from '@eb/core';
+import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queuePrefix, redisConnection, stepQueueName, type StepJob } from '@eb/core';
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { createStepProcessor } from './steps/advance.js';
 import { stepTiming } from './steps/timing.js';
@@ -15,13 +15,14 @@ const redisUrl = envString('REDIS_URL', 'redis://127.0.0.1:6379');
 const queueRedis = redisConnection(redisUrl);
 const workerRedis = redisConnection(redisUrl);
 for (const r of [queueRedis, workerRedis]) r.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
-const queue = createStepQueue(queueRedis);
+const platformName = platformConfig().name;
+const queue = createStepQueue(queueRedis, platformName);
 const platform = await choosePlatform(logger);
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);
 
-const worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
+const worker = new Worker<StepJob>(stepQueueName(platformName), createStepProcessor({
   db: database.db, queue, platform, timing: stepTiming(), logger,
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
 }), {
@@ -37,8 +38,8 @@ worker.on('failed', (job, err) => {
   logger.warn({ job: job?.id, err: err.message }, 'step failed');
 });
 worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));
-const stopReconciler = startReconciler(database.db, queue, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'));
-logger.info({ platform: platform.name }, 'worker started');
+const stopReconciler = startReconciler(database.db, queue, platformName, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'));
+logger.info({ platform: platform.name, name: platformName }, 'worker started');
 
 const shell = serviceShell({
   logger, metrics,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
 import { Kinds } from '@eb/schema';
 import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
-import { STEP_QUEUE, applyClientUpdate, createStepQueue, enqueueStep, redisConnection, renderExecution, type StepJob } from '@eb/core';
+import { StepQueues, applyClientUpdate, stepQueueName, enqueueStep, redisConnection, renderExecution, type StepJob } from '@eb/core';
 import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
@@ -21,7 +21,8 @@ const db = testDatabase();
 const prefix = uniquePrefix();
 const queueRedis = redisConnection(redisUrl());
 const workerRedis = redisConnection(redisUrl());
-const queue = createStepQueue(queueRedis, prefix);
+const queues = new StepQueues(queueRedis, prefix);
+let queue: ReturnType<StepQueues['for']>;
 const dataDir = mkdtempSync(join(tmpdir(), 'eb-docker-test-'));
 const docker = new DockerPlatform({ socketPath: '/var/run/docker.sock', dataDir, bindIp: '127.0.0.1', publicHost: '127.0.0.1', pull: false, allowPrivileged: false, downloadAttempts: 3 });
 let worker: Worker<StepJob>;
@@ -45,7 +46,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
+  queue = queues.for(platform);
+  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
     db: db.db, queue, platform: docker, timing: { pollMinMs: 100, pollMaxMs: 500, prepareGraceMs: 60_000 }, logger: quietLogger,
   }), { connection: workerRedis, prefix, concurrency: 25 });
 }, 60_000);
@@ -61,7 +63,7 @@ afterEach(async () => {
 afterAll(async () => {
   await worker.close();
   await queue.obliterate({ force: true });
-  await queue.close();
+  await queues.close();
   queueRedis.disconnect();
   workerRedis.disconnect();
   await new Promise((r) => files.close(r));
@@ -132,7 +134,7 @@ describe('Docker platform', () => {
     const url = session.connectors?.[0]?.location;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(await (await fetch(url!)).text()).toBe('hello-from-eb\n');
-    expect((await applyClientUpdate(db.db, queue, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger)).outcome).toBe('applied');
+    expect((await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger)).outcome).toBe('applied');
     const r = await ended(uuid);
     expect(r.execution.phase).toBe('CANCELLED');
     await expect(fetch(url!)).rejects.toThrow();

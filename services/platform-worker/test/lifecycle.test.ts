@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Worker } from 'bullmq';
 import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
 import { Kinds } from '@eb/schema';
-import { STEP_QUEUE, applyClientUpdate, createStepQueue, enqueueStep, redisConnection, type StepJob } from '@eb/core';
+import { StepQueues, applyClientUpdate, stepQueueName, enqueueStep, redisConnection, type StepJob } from '@eb/core';
 import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { createStepProcessor } from '../src/steps/advance.js';
@@ -13,14 +13,16 @@ const db = testDatabase();
 const prefix = uniquePrefix();
 const queueRedis = redisConnection(redisUrl());
 const workerRedis = redisConnection(redisUrl());
-const queue = createStepQueue(queueRedis, prefix);
+const queues = new StepQueues(queueRedis, prefix);
+let queue: ReturnType<StepQueues['for']>;
 let worker: Worker<StepJob>;
 let platform: string;
 const timing = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 2000 };
 
 beforeAll(async () => {
   platform = (await testPlatform(db.db)).name;
-  worker = new Worker<StepJob>(STEP_QUEUE, createStepProcessor({
+  queue = queues.for(platform);
+  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
     db: db.db, queue, platform: new SimulatedPlatform({ prepareMs: 300, runMs: 300, releaseMs: 100 }), timing, logger: quietLogger,
   }), { connection: workerRedis, prefix, concurrency: 10 });
 });
@@ -28,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker.close();
   await queue.obliterate({ force: true });
-  await queue.close();
+  await queues.close();
   queueRedis.disconnect();
   workerRedis.disconnect();
   await db.close();
@@ -83,7 +85,7 @@ describe('simulated lifecycle', () => {
   test('cancel during PREPARING releases the platform and ends CANCELLED', async () => {
     const uuid = await acceptedExecution({ prepareMs: 5000, durationMs: 60_000, environment: { SIMULATED_PREPARE_MS: '60000' } });
     await until(async () => (await findExecution(db.db, uuid))?.execution.phase === 'PREPARING', 5000);
-    const out = await applyClientUpdate(db.db, queue, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    const out = await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
     expect(out.outcome).toBe('applied');
     await until(() => bookingReleased(uuid), 5000);
     const r = (await findExecution(db.db, uuid))!;
@@ -98,7 +100,7 @@ describe('simulated lifecycle', () => {
 describe('nothing lost, nothing twice', () => {
   test('a step owed in PostgreSQL but missing from Redis is found by the reconciler and run', async () => {
     const uuid = await acceptedExecution({}, false);
-    const report = await reconcileOnce(db.db, queue, quietLogger);
+    const report = await reconcileOnce(db.db, queue, platform, quietLogger);
     expect(report.enqueued).toBeGreaterThanOrEqual(1);
     const r = await finalRecord(uuid, ['COMPLETED']);
     expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);

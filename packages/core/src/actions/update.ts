@@ -1,11 +1,10 @@
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import {
   ActivePhases, allowedFrom, canTransition, ClientRequestablePhases, isExecutionPhase, type AbstractUpdate,
   type ExecutionPhase,
 } from '@eb/schema';
 import { findExecutionRow, transitionExecution, type Db } from '@eb/db';
-import { enqueueStep, type StepJob } from '../queue/steps.js';
+import { enqueueStep, type StepQueues } from '../queue/steps.js';
 import { acceptOffer } from './accept.js';
 
 export type UpdateOutcome =
@@ -19,7 +18,7 @@ export type UpdateOutcome =
  * broker today; anything else is refused rather than silently ignored.
  */
 export async function applyClientUpdate(
-  db: Db, queue: Queue<StepJob>, uuid: string, update: AbstractUpdate, logger: Logger,
+  db: Db, queues: StepQueues, uuid: string, update: AbstractUpdate, logger: Logger,
 ): Promise<UpdateOutcome> {
   if (update.kind !== 'uri:enum-value-update' || update.path !== 'phase') {
     return { outcome: 'unprocessable', detail: `The broker cannot apply a ${update.kind} to path '${update.path}'; only uri:enum-value-update on 'phase' is supported.` };
@@ -41,7 +40,7 @@ export async function applyClientUpdate(
       };
     }
     if (target === 'ACCEPTED') {
-      const r = await acceptOffer(db, queue, uuid, logger);
+      const r = await acceptOffer(db, queues, uuid, logger);
       if (r.outcome === 'accepted') return { outcome: 'applied' };
       if (r.outcome === 'not-found') return r;
       if (r.outcome === 'expired') return { outcome: 'conflict', phase: 'EXPIRED', detail: 'The offer expired before it was accepted.' };
@@ -50,7 +49,7 @@ export async function applyClientUpdate(
     if (await transitionExecution(db, uuid, from, target, `${target.toLowerCase()} by the client`)) {
       if (target === 'CANCELLED' && ActivePhases.includes(from)) {
         // The workers release whatever the platform holds; the reconciler covers a lost enqueue.
-        await enqueueStep(queue, uuid, 'CANCELLED').catch((err: unknown) => logger.warn({ err, uuid }, 'could not enqueue release'));
+        await enqueueStep(queues.for(row.platform), uuid, 'CANCELLED').catch((err: unknown) => logger.warn({ err, uuid }, 'could not enqueue release'));
       }
       return { outcome: 'applied' };
     }

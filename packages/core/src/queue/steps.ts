@@ -2,8 +2,11 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExecutionPhase } from '@eb/schema';
 
-// The contract between the APIs (which enqueue) and the platform workers (which process).
-export const STEP_QUEUE = 'eb-steps';
+// The contract between the APIs (which enqueue) and the platform workers (which process). Each platform
+// has its own queue: a worker takes steps only for executions booked on the platform it drives.
+export function stepQueueName(platform: string): string {
+  return `eb-steps.${platform}`;
+}
 
 export interface StepJob {
   uuid: string;
@@ -30,8 +33,28 @@ export function queuePrefix(): string {
   return process.env.EB_QUEUE_PREFIX ?? 'eb';
 }
 
-export function createStepQueue(connection: ConnectionOptions, prefix = queuePrefix()): Queue<StepJob> {
-  return new Queue<StepJob>(STEP_QUEUE, { connection, prefix });
+export function createStepQueue(connection: ConnectionOptions, platform: string, prefix = queuePrefix()): Queue<StepJob> {
+  return new Queue<StepJob>(stepQueueName(platform), { connection, prefix });
+}
+
+/** The step queues of every platform an API may enqueue for, opened on first use. */
+export class StepQueues {
+  private readonly queues = new Map<string, Queue<StepJob>>();
+
+  constructor(private readonly connection: ConnectionOptions, private readonly prefix = queuePrefix()) {}
+
+  for(platform: string): Queue<StepJob> {
+    let q = this.queues.get(platform);
+    if (!q) {
+      q = createStepQueue(this.connection, platform, this.prefix);
+      this.queues.set(platform, q);
+    }
+    return q;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
 }
 
 export const stepJobOptions = {

@@ -45,7 +45,7 @@ export async function findExecution(db: Db, uuid: string): Promise<ExecutionReco
 }
 
 export type AcceptOutcome =
-  | { outcome: 'accepted'; rejectedSiblings: string[] }
+  | { outcome: 'accepted'; platform: string; rejectedSiblings: string[] }
   | { outcome: 'not-found' }
   | { outcome: 'expired' }
   | { outcome: 'conflict'; phase: ExecutionPhase };
@@ -86,7 +86,7 @@ export async function acceptExecution(db: Db, uuid: string): Promise<AcceptOutco
       .where('phase', '=', 'OFFERED')
       .execute();
     const rejected = await applyPhase(trx, siblings.map((s) => s.uuid), 'OFFERED', 'REJECTED', 'another offer of the set was accepted');
-    return { outcome: 'accepted', rejectedSiblings: rejected };
+    return { outcome: 'accepted', platform: row.platform, rejectedSiblings: rejected };
   });
 }
 
@@ -126,11 +126,12 @@ export interface ActiveExecution {
   phase: ExecutionPhase;
 }
 
-/** Executions the workers still owe a step to (active, or ended but not yet released on the platform). */
-export async function listOwedExecutions(db: Db, limit = 1000): Promise<ActiveExecution[]> {
+/** A platform's executions its workers still owe a step to (active, or ended but not yet released). */
+export async function listOwedExecutions(db: Db, platform: string, limit = 1000): Promise<ActiveExecution[]> {
   return db
     .selectFrom('executions')
     .select(['uuid', 'phase'])
+    .where('platform', '=', platform)
     .where((eb) => eb.or([
       eb('phase', 'in', [...ActivePhases]),
       eb.and([

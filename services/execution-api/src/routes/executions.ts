@@ -1,9 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { describeErrors, isTerminal, validateUpdate, type AbstractUpdate, type ExecutionPhase } from '@eb/schema';
 import { findExecution, findExecutionRow, transitionExecution, type Db } from '@eb/db';
-import { applyClientUpdate, renderExecution, type StepJob } from '@eb/core';
+import { applyClientUpdate, renderExecution, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, readBody, sendBody } from '@eb/http-kit';
 import type { PhaseListener } from '../phases/listener.js';
 
@@ -12,7 +11,7 @@ export const MAX_WAIT_SECONDS = 60;
 
 export interface ExecutionDeps {
   db: Db;
-  queue: Queue<StepJob>;
+  queues: StepQueues;
   listener: PhaseListener;
   logger: Logger;
 }
@@ -69,7 +68,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
       throw new HttpProblem(400, 'Bad Request', `The update does not match AbstractUpdate: ${describeErrors(checked.errors)}`, { errors: checked.errors });
     }
     await load(uuid);
-    const result = await applyClientUpdate(db, deps.queue, uuid, checked.value, deps.logger);
+    const result = await applyClientUpdate(db, deps.queues, uuid, checked.value, deps.logger);
     if (result.outcome === 'not-found') throw notFound('execution', uuid);
     if (result.outcome === 'unprocessable') throw new HttpProblem(422, 'Unprocessable Content', result.detail);
     if (result.outcome === 'conflict') throw new HttpProblem(409, 'Conflict', result.detail, { phase: result.phase });

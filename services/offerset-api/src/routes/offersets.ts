@@ -1,9 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
 import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
-import { acceptOffer, renderExecution, renderOfferSet, type StepJob } from '@eb/core';
+import { acceptOffer, renderExecution, renderOfferSet, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, readBody, sendBody } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
@@ -20,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface OffersetDeps {
   db: Db;
-  queue: Queue<StepJob>;
+  queues: StepQueues;
   config: OffersetApiConfig;
   logger: Logger;
   metrics: OfferMetrics;
@@ -97,7 +96,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
         messages: set.messages, offerset: `${baseUrlOf(req)}/offersets/${set.uuid}`,
       });
     }
-    const accepted = await acceptOffer(db, deps.queue, first.uuid, deps.logger);
+    const accepted = await acceptOffer(db, deps.queues, first.uuid, deps.logger);
     if (accepted.outcome !== 'accepted') throw new HttpProblem(409, 'Conflict', `The first offer could not be accepted (${accepted.outcome}).`);
     deps.metrics.accepted.inc();
     const location = `${baseUrlOf(req)}/executions/${first.uuid}`;

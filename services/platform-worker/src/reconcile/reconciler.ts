@@ -12,11 +12,12 @@ export interface ReconcileReport {
  * PostgreSQL says which steps are owed; Redis only carries them. This finds owed steps with no live
  * job (Redis flushed or restarted, a worker killed between commit and enqueue) and enqueues them again,
  * and expires lapsed offers. Safe to run from every worker at once: job ids are deterministic.
+ * Only the platform's own executions: another platform's are its workers' business.
  */
-export async function reconcileOnce(db: Db, queue: Queue<StepJob>, logger: Logger): Promise<ReconcileReport> {
+export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger): Promise<ReconcileReport> {
   const expired = await expireOffers(db);
   let enqueued = 0;
-  for (const { uuid, phase } of await listOwedExecutions(db)) {
+  for (const { uuid, phase } of await listOwedExecutions(db, platform)) {
     const id = stepJobId(uuid, phase);
     const job = await queue.getJob(id);
     if (job) {
@@ -31,12 +32,12 @@ export async function reconcileOnce(db: Db, queue: Queue<StepJob>, logger: Logge
   return { expired: expired.length, enqueued };
 }
 
-export function startReconciler(db: Db, queue: Queue<StepJob>, logger: Logger, everyMs: number): () => Promise<void> {
+export function startReconciler(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger, everyMs: number): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const tick = () => {
     if (stopped) return;
-    running = reconcileOnce(db, queue, logger)
+    running = reconcileOnce(db, queue, platform, logger)
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'reconcile failed; will retry'))
       .finally(() => { if (!stopped) timer = setTimeout(tick, everyMs); });
   };
