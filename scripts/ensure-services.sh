@@ -32,6 +32,15 @@ export TEST_DATABASE_URL='postgres://eb:$pw@127.0.0.1:5432/eb_test'
 export REDIS_URL='redis://127.0.0.1:6379'
 ENV
 fi
+# The key that encrypts owners' tokens at rest, and a token for local use; made once, kept out of git.
+if ! grep -q EB_CREDENTIALS_KEY .local/env; then
+  echo "export EB_CREDENTIALS_KEY='$(head -c 32 /dev/urandom | base64)'" >> .local/env
+fi
+if [ ! -f .local/tokens.json ]; then
+  token="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  printf '{"%s": {"subject": "local-user", "roles": ["eb-admin"]}}\n' "$token" > .local/tokens.json
+  chmod 600 .local/tokens.json
+fi
 # shellcheck disable=SC1091
 . .local/env
 

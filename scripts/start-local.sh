@@ -8,7 +8,8 @@ cd "$ROOT"
 bash scripts/ensure-services.sh
 # shellcheck disable=SC1091
 . .local/env
-export DATABASE_URL REDIS_URL
+export DATABASE_URL REDIS_URL EB_CREDENTIALS_KEY
+export EB_STATIC_TOKENS_FILE="${EB_STATIC_TOKENS_FILE:-$ROOT/.local/tokens.json}"
 # The Docker platform when an engine answers, else the simulated one; EB_PLATFORM overrides.
 if [ -z "${EB_PLATFORM:-}" ]; then
   if docker info >/dev/null 2>&1; then EB_PLATFORM=docker; else EB_PLATFORM=simulated; fi
@@ -37,4 +38,5 @@ for port in $((BASE_PORT + 1)) $((BASE_PORT + 2)) $((BASE_PORT + 3)); do
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "a service on port $port did not start; see .local/logs/" >&2; exit 1; }
 done
 echo "Execution Broker ready at http://127.0.0.1:$BASE_PORT (platform: $EB_PLATFORM; logs in .local/logs/)"
+echo "Local bearer token: export EB_TOKEN=$(node -e 'console.log(Object.keys(require(process.argv[1]))[0])' "$EB_STATIC_TOKENS_FILE")"
 wait

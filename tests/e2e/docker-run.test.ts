@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { Kinds } from '@eb/schema';
 import { databaseUrl, freePort, redisUrl } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
+import { writeStaticTokens } from '../support/auth.js';
+
+const TOKEN = `t-${randomUUID()}`;
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 import { TEST_IMAGE, ensureTestImage } from '../support/docker-image.js';
 
 // The whole broker on the Docker platform, as `scripts/start-local.sh` runs it where an engine answers.
@@ -18,7 +22,7 @@ beforeAll(async () => {
   imageId = ensureTestImage();
   const [os, ex, wk] = await Promise.all([freePort(), freePort(), freePort()]);
   const env = {
-    DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_QUEUE_PREFIX: `e2e-docker-${randomUUID().slice(0, 8)}`,
+    DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'e2e-user' } }), EB_QUEUE_PREFIX: `e2e-docker-${randomUUID().slice(0, 8)}`,
     EB_PLATFORM: 'docker', EB_PLATFORM_NAME: `docker-${randomUUID().slice(0, 8)}`, EB_DOCKER_DATA_DIR: dataDir, EB_DOCKER_PULL: 'false',
     EB_PREPARE_ESTIMATE: 'PT5S', EB_RELEASE_ESTIMATE: 'PT5S', EB_POLL_MIN: '100', EB_POLL_MAX: '500',
   };
@@ -37,14 +41,14 @@ test('a Docker request through the APIs runs as a container and completes', asyn
     compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 2 }, memory: { min: 1, max: 1 } },
     schedule: { requested: { duration: 'PT2M' } },
   };
-  const set = await (await fetch(offersUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' }, body: JSON.stringify(request) })).json() as { result: string; offers: { meta: { uuid: string } }[] };
+  const set = await (await fetch(offersUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation', ...AUTH }, body: JSON.stringify(request) })).json() as { result: string; offers: { meta: { uuid: string } }[] };
   expect(set.result).toBe('YES');
   const exec = `${services[1]!.url}/executions/${set.offers[0]!.meta.uuid}`;
-  const accepted = await fetch(exec, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'ACCEPTED' }) });
+  const accepted = await fetch(exec, { method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH }, body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'ACCEPTED' }) });
   expect(accepted.status).toBe(200);
   let body: { phase: string; executable: { meta: { messages?: { kind: string; values: Record<string, string> }[] } } } | undefined;
   for (let i = 0; i < 20; i++) {
-    body = await (await fetch(exec, { headers: { Prefer: 'wait=5' } })).json() as typeof body;
+    body = await (await fetch(exec, { headers: { Prefer: 'wait=5', ...AUTH } })).json() as typeof body;
     if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(body!.phase)) break;
   }
   expect(body!.phase).toBe('COMPLETED');
@@ -54,7 +58,7 @@ test('a Docker request through the APIs runs as a container and completes', asyn
 
 test('the Docker platform answers NO for executables it cannot run', async () => {
   const res = await fetch(offersUrl, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' },
+    method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation', ...AUTH },
     body: JSON.stringify({ executable: { kind: Kinds.jupyterNotebook, location: 'https://example.org/n.ipynb' } }),
   });
   const set = await res.json() as { result: string; meta: { messages: { kind: string }[] } };

@@ -3,6 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { peakAcceptedUsage } from '@eb/db';
 import { databaseUrl, freePort, readRequest, redisUrl, testDatabase } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
+import { writeStaticTokens } from '../support/auth.js';
+
+const TOKEN = `t-${randomUUID()}`;
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 // Several API replicas race for a small platform; PostgreSQL alone keeps the promise.
 const db = testDatabase(2);
@@ -13,7 +17,7 @@ const executionApis: Service[] = [];
 
 beforeAll(async () => {
   const env = {
-    DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_QUEUE_PREFIX: `race-${randomUUID().slice(0, 8)}`,
+    DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'e2e-user' } }), EB_QUEUE_PREFIX: `race-${randomUUID().slice(0, 8)}`,
     EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
     EB_CAPACITY_CORES: String(CAPACITY.cores), EB_CAPACITY_MEMORY_GIB: String(CAPACITY.memoryGib),
     EB_BOOKING_HORIZON: 'PT30M', EB_SLOT: 'PT5M', EB_MAX_OFFERS: '2', EB_PREPARE_ESTIMATE: 'PT10S', EB_RELEASE_ESTIMATE: 'PT10S',
@@ -43,7 +47,7 @@ test('200 concurrent requests and acceptances across 3 offer-set and 2 execution
     req.schedule = { requested: { duration: 'PT10M' } };
     const api = offerApis[i % offerApis.length]!;
     const res = await fetch(`${api.url}/offersets`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' }, body: JSON.stringify(req),
+      method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation', ...AUTH }, body: JSON.stringify(req),
     });
     expect(res.status).toBe(200);
     const set = await res.json() as { result: string; offers: { meta: { uuid: string } }[] };
@@ -51,7 +55,7 @@ test('200 concurrent requests and acceptances across 3 offer-set and 2 execution
     outcomes.yes += 1;
     const exe = executionApis[i % executionApis.length]!;
     const acc = await fetch(`${exe.url}/executions/${set.offers[0]!.meta.uuid}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH },
       body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'ACCEPTED' }),
     });
     if (acc.status === 200) outcomes.accepted += 1;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { connectDatabase, upsertPlatform, type DatabaseHandle, type PlatformCapacity } from '@eb/db';
+import type { AuthSettings } from '@eb/http-kit';
 
 export const databaseUrl = (): string => {
   const url = process.env.TEST_DATABASE_URL;
@@ -9,6 +10,9 @@ export const databaseUrl = (): string => {
   return url;
 };
 export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Authentication off: for tests of other things, where every caller is the anonymous owner. */
+export const noAuth: AuthSettings = { staticTokens: new Map(), adminRole: 'eb-admin', disabled: true };
 
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 

@@ -5,3 +5,6 @@ export * from './actions/accept.js';
 export * from './actions/update.js';
 export * from './config/env.js';
 export * from './config/platform.js';
+export * from './credentials/seal.js';
+export * from './credentials/keep.js';
+export * from './access/rules.js';

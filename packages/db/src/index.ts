@@ -6,3 +6,4 @@ export * from './queries/bookings.js';
 export * from './queries/phase.js';
 export * from './queries/offersets.js';
 export * from './queries/executions.js';
+export * from './queries/credentials.js';

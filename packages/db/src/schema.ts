@@ -23,6 +23,7 @@ export interface OffersetsTable {
   result: 'YES' | 'NO';
   request: Json<unknown>;
   messages: Json<MessageItem[]>;
+  readers: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 export interface ExecutionsTable {
@@ -48,6 +49,7 @@ export interface ExecutionsTable {
   platform_state: ColumnType<Record<string, unknown>, string | undefined, string>;
   messages: ColumnType<MessageItem[], string | undefined, string>;
   position: number;
+  readers: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 export type ComponentRole = 'executable' | 'compute' | 'storage' | 'data' | 'volume';
@@ -87,7 +89,18 @@ export interface BookingsTable {
   released_at: Timestamp | null;
 }
 
+export interface CredentialsTable {
+  execution_uuid: string;
+  subject: string;
+  access_token: Buffer;
+  refresh_token: Buffer | null;
+  expires_at: Timestamp | null;
+  refreshed_at: Timestamp | null;
+  refresh_failures: ColumnType<number, number | undefined, number>;
+}
+
 export interface Database {
+  credentials: CredentialsTable;
   platforms: PlatformsTable;
   offersets: OffersetsTable;
   executions: ExecutionsTable;

@@ -6,3 +6,7 @@ export * from './metrics.js';
 export * from './service.js';
 export * from './openapi.js';
 export * from './base-url.js';
+export * from './auth/principal.js';
+export * from './auth/verifier.js';
+export * from './auth/config.js';
+export * from './auth/middleware.js';

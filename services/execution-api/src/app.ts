@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Db } from '@eb/db';
-import type { StepQueues } from '@eb/core';
-import { createMetrics, serveOpenApi, serviceShell } from '@eb/http-kit';
+import type { Sealer, StepQueues } from '@eb/core';
+import { createMetrics, serveOpenApi, serviceShell, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from './phases/listener.js';
 import { executionRoutes } from './routes/executions.js';
 
-export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseListener; logger: Logger }) {
+export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseListener; logger: Logger; auth: AuthSettings; sealer?: Sealer }) {
   const metrics = createMetrics('execution-api');
   const shell = serviceShell({
     logger: deps.logger,

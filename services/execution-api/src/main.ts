@@ -1,6 +1,6 @@
 import { connectDatabase, migrateToLatest } from '@eb/db';
-import { StepQueues, envInt, envString, redisConnection } from '@eb/core';
-import { createLogger, listenGracefully } from '@eb/http-kit';
+import { StepQueues, envInt, envString, redisConnection, sealerFromEnv } from '@eb/core';
+import { authSettingsFromEnv, createLogger, listenGracefully } from '@eb/http-kit';
 import { createApp } from './app.js';
 import { PhaseListener } from './phases/listener.js';
 
@@ -13,7 +13,10 @@ await listener.start();
 const redis = redisConnection(envString('REDIS_URL', 'redis://127.0.0.1:6379'));
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const queues = new StepQueues(redis);
-const app = createApp({ db: database.db, queues, listener, logger });
+const auth = authSettingsFromEnv();
+if (auth.disabled) logger.warn('authentication is off (EB_AUTH=none): every caller is "anonymous"');
+const sealer = sealerFromEnv();
+const app = createApp({ db: database.db, queues, listener, logger, auth, ...(sealer ? { sealer } : {}) });
 await listenGracefully(app, envInt('PORT', 8082), process.env.HOST ?? '127.0.0.1', logger, async () => {
   await listener.stop();
   await queues.close();

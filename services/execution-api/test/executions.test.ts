@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { sql } from 'kysely';
 import { StepQueues, redisConnection, stepJobId } from '@eb/core';
 import { findExecutionRow, transitionExecution } from '@eb/db';
-import { databaseUrl, quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
+import { databaseUrl, noAuth, quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
 import { PhaseListener } from '../src/phases/listener.js';
@@ -19,7 +19,7 @@ let platform: string;
 beforeAll(async () => {
   await listener.start();
   platform = (await testPlatform(db.db)).name;
-  app = createApp({ db: db.db, queues, listener, logger: quietLogger });
+  app = createApp({ db: db.db, queues, listener, logger: quietLogger, auth: noAuth });
 });
 
 afterAll(async () => {

@@ -48,7 +48,7 @@ const config = {
   offers: { platform: platform.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 4, horizonMs: HORIZON, slotMs: 900_000, maxCandidates: 5000 },
   defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
 } as OffersetApiConfig;
-const app = createApp({ db: database.db, queues, config, logger: pino({ level: 'silent' }) });
+const app = createApp({ db: database.db, queues, config, logger: pino({ level: 'silent' }), auth: { staticTokens: new Map(), adminRole: 'eb-admin', disabled: true } });
 const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offersets`;

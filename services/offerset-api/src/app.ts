@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Db } from '@eb/db';
-import type { StepQueues } from '@eb/core';
-import { createMetrics, serveOpenApi, serviceShell } from '@eb/http-kit';
+import type { Sealer, StepQueues } from '@eb/core';
+import { createMetrics, serveOpenApi, serviceShell, type AuthSettings } from '@eb/http-kit';
 import type { OffersetApiConfig } from './config.js';
 import { offerMetrics } from './metrics.js';
 import { offersetRoutes } from './routes/offersets.js';
 import type { Policy } from './policies/policy.js';
 
-export function createApp(deps: { db: Db; queues: StepQueues; config: OffersetApiConfig; logger: Logger; policies?: readonly Policy[] }) {
+export function createApp(deps: { db: Db; queues: StepQueues; config: OffersetApiConfig; logger: Logger; policies?: readonly Policy[]; auth: AuthSettings; sealer?: Sealer }) {
   const metrics = createMetrics('offerset-api');
   const shell = serviceShell({
     logger: deps.logger,

@@ -1,6 +1,6 @@
 import { connectDatabase, migrateToLatest, upsertPlatform } from '@eb/db';
-import { StepQueues, redisConnection } from '@eb/core';
-import { createLogger, listenGracefully } from '@eb/http-kit';
+import { StepQueues, redisConnection, sealerFromEnv } from '@eb/core';
+import { authSettingsFromEnv, createLogger, listenGracefully } from '@eb/http-kit';
 import { loadConfig } from './config.js';
 import { createApp } from './app.js';
 import { configuredPolicies } from './policies/configured.js';
@@ -15,7 +15,10 @@ redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const queues = new StepQueues(redis);
 const policies = configuredPolicies();
 logger.info({ policies: policies.map((p) => p.name) }, 'policies');
-const app = createApp({ db: database.db, queues, config, logger, policies });
+const auth = authSettingsFromEnv();
+if (auth.disabled) logger.warn('authentication is off (EB_AUTH=none): every caller is "anonymous"');
+const sealer = sealerFromEnv();
+const app = createApp({ db: database.db, queues, config, logger, policies, auth, ...(sealer ? { sealer } : {}) });
 await listenGracefully(app, config.port, config.host, logger, async () => {
   await queues.close();
   redis.disconnect();

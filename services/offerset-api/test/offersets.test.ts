@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import { Kinds } from '@eb/schema';
 import { StepQueues, redisConnection, stepJobId, type PlatformConfig } from '@eb/core';
 import { findExecutionRow } from '@eb/db';
-import { quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
+import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
 import type { OffersetApiConfig } from '../src/config.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
     defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
   };
-  app = createApp({ db: db.db, queues, config, logger: quietLogger });
+  app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
 });
 
 afterAll(async () => {

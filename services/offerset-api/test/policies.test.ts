@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { acceptExecution, ownerUsage } from '@eb/db';
 import { StepQueues, redisConnection } from '@eb/core';
-import { quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
+import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
 import { buildRequestTree } from '../src/offers/request-tree.js';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
   } as OffersetApiConfig;
   app = createApp({
-    db: db.db, queues, config, logger: quietLogger,
+    db: db.db, queues, config, logger: quietLogger, auth: noAuth,
     policies: [
       new ImageAllowlistPolicy(['ghcr.io/zarquan/*', 'sha256:allowed']),
       new MaxDurationPolicy(2 * 3_600_000),

@@ -3,6 +3,8 @@ import { sql } from 'kysely';
 import { connectDatabase, migrateToLatest } from '@eb/db';
 import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queuePrefix, redisConnection, stepQueueName, type StepJob } from '@eb/core';
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
+import { sealerFromEnv } from '@eb/core';
+import { startRefresher } from './credentials/refresher.js';
 import { createStepProcessor } from './steps/advance.js';
 import { stepTiming } from './steps/timing.js';
 import { startReconciler } from './reconcile/reconciler.js';
@@ -39,6 +41,16 @@ worker.on('failed', (job, err) => {
 });
 worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));
 const stopReconciler = startReconciler(database.db, queue, platformName, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'));
+const sealer = sealerFromEnv();
+const stopRefresher = sealer
+  ? startRefresher(database.db, queue, platformName, sealer, {
+    ...(process.env.EB_OIDC_TOKEN_URL ? { tokenUrl: process.env.EB_OIDC_TOKEN_URL } : {}),
+    ...(process.env.EB_OIDC_ISSUER ? { issuer: process.env.EB_OIDC_ISSUER } : {}),
+    ...(process.env.EB_OIDC_CLIENT_ID ? { clientId: process.env.EB_OIDC_CLIENT_ID } : {}),
+    ...(process.env.EB_OIDC_CLIENT_SECRET ? { clientSecret: process.env.EB_OIDC_CLIENT_SECRET } : {}),
+    aheadMs: envDurationMs('EB_REFRESH_AHEAD', 'PT5M'),
+  }, logger, envDurationMs('EB_REFRESH_EVERY', 'PT30S'))
+  : async () => undefined;
 logger.info({ platform: platform.name, name: platformName }, 'worker started');
 
 const shell = serviceShell({
@@ -52,6 +64,7 @@ shell.finish();
 await listenGracefully(shell.app, envInt('PORT', 8083), process.env.HOST ?? '127.0.0.1', logger, async () => {
   // close() lets steps in flight finish; a step cut short is retried by BullMQ or re-enqueued by a reconciler.
   await stopReconciler();
+  await stopRefresher();
   await worker.close();
   await queue.close();
   queueRedis.disconnect();

@@ -20,14 +20,15 @@ export async function findExecutionRow(db: Db, uuid: string): Promise<ExecutionR
   return db.selectFrom('executions').selectAll().where('uuid', '=', uuid).executeTakeFirst();
 }
 
-/** Executions with their components and phase history, in the order asked. */
+/** Executions with their components and phase history, in the order asked, as of one instant. */
 export async function findExecutions(db: Db, uuids: string[]): Promise<ExecutionRecord[]> {
   if (uuids.length === 0) return [];
-  const [executions, components, history] = await Promise.all([
-    db.selectFrom('executions').selectAll().where('uuid', 'in', uuids).execute(),
-    db.selectFrom('components').selectAll().where('execution_uuid', 'in', uuids).orderBy('position').execute(),
-    db.selectFrom('phase_history').selectAll().where('execution_uuid', 'in', uuids).orderBy('id').execute(),
-  ]);
+  // One snapshot for the three reads, so the phase, the components and the history always agree.
+  const [executions, components, history] = await db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => [
+    await trx.selectFrom('executions').selectAll().where('uuid', 'in', uuids).execute(),
+    await trx.selectFrom('components').selectAll().where('execution_uuid', 'in', uuids).orderBy('position').execute(),
+    await trx.selectFrom('phase_history').selectAll().where('execution_uuid', 'in', uuids).orderBy('id').execute(),
+  ] as const);
   const byUuid = new Map(executions.map((e) => [e.uuid, e]));
   return uuids.flatMap((uuid) => {
     const execution = byUuid.get(uuid);

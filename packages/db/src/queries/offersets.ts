@@ -41,6 +41,8 @@ export interface NewOfferSet {
   result: 'YES' | 'NO';
   request: unknown;
   messages: MessageItem[];
+  /** Groups the requester grants read access to. */
+  readers?: string[];
   offers: NewOffer[];
 }
 
@@ -49,7 +51,7 @@ export async function insertOfferSet(trx: Transaction<Database>, set: NewOfferSe
     .insertInto('offersets')
     .values({
       uuid: set.uuid, owner: set.owner, name: set.name, expires: set.expires, result: set.result,
-      request: JSON.stringify(set.request), messages: JSON.stringify(set.messages),
+      request: JSON.stringify(set.request), messages: JSON.stringify(set.messages), readers: set.readers ?? [],
     })
     .execute();
   if (set.offers.length === 0) return;
@@ -60,7 +62,7 @@ export async function insertOfferSet(trx: Transaction<Database>, set: NewOfferSe
       platform: o.platform, expires: o.expires, prepare_start: o.prepareStart, prepare_ms: o.prepareMs,
       available_start: o.availableStart, available_ms: o.availableMs, release_start: o.releaseStart,
       release_ms: o.releaseMs, cores: o.cores, memory_gib: o.memoryGib, storage_gib: o.storageGib,
-      interactive: o.interactive, position,
+      interactive: o.interactive, position, readers: set.readers ?? [],
     })))
     .execute();
   const components = set.offers.flatMap((o) => o.components.map((c) => ({
@@ -124,6 +126,7 @@ export async function planAndInsertOfferSet(
 export interface OfferSetRow {
   uuid: string;
   owner: string;
+  readers: string[];
   name: string | null;
   created: Date;
   expires: Date;
@@ -135,7 +138,7 @@ export interface OfferSetRow {
 export async function findOfferSet(db: Db, uuid: string): Promise<OfferSetRow | undefined> {
   const row = await db
     .selectFrom('offersets')
-    .select(['uuid', 'owner', 'name', 'created', 'expires', 'result', 'messages'])
+    .select(['uuid', 'owner', 'readers', 'name', 'created', 'expires', 'result', 'messages'])
     .where('uuid', '=', uuid)
     .executeTakeFirst();
   if (!row) return undefined;

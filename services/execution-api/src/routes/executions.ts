@@ -2,8 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, isTerminal, validateUpdate, type AbstractUpdate, type ExecutionPhase } from '@eb/schema';
 import { findExecution, findExecutionRow, transitionExecution, type Db } from '@eb/db';
-import { applyClientUpdate, renderExecution, type StepQueues } from '@eb/core';
-import { HttpProblem, baseUrlOf, notFound, readBody, sendBody } from '@eb/http-kit';
+import { applyClientUpdate, canRead, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
+import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from '../phases/listener.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -14,6 +14,8 @@ export interface ExecutionDeps {
   queues: StepQueues;
   listener: PhaseListener;
   logger: Logger;
+  auth: AuthSettings;
+  sealer?: Sealer;
 }
 
 function requestedWait(req: Request): number | undefined {
@@ -25,10 +27,11 @@ export function executionRoutes(deps: ExecutionDeps): Router {
   const router = Router();
   const { db } = deps;
 
-  async function load(uuid: string) {
+  async function load(uuid: string, res: Response) {
     if (!UUID.test(uuid)) throw notFound('execution', uuid);
     let record = await findExecution(db, uuid);
-    if (!record) throw notFound('execution', uuid);
+    // Someone else's execution does not exist, as far as the caller can tell.
+    if (!record || !canRead(principalOf(res), record.execution)) throw notFound('execution', uuid);
     // The workers' sweep expires offers too; doing it here means no client ever sees a stale OFFERED.
     if (record.execution.phase === 'OFFERED' && record.execution.expires.getTime() <= Date.now()) {
       await transitionExecution(db, uuid, 'OFFERED', 'EXPIRED', 'offer expired');
@@ -39,7 +42,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
 
   const select = async (req: Request, res: Response) => {
     const uuid = String(req.params.uuid);
-    let record = await load(uuid);
+    let record = await load(uuid, res);
     const wait = requestedWait(req);
     if (wait !== undefined) {
       res.set('Preference-Applied', `wait=${wait}`);
@@ -54,7 +57,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
           const now = await findExecutionRow(db, uuid);
           if (now && now.phase !== phase) break;
         }
-        record = await load(uuid);
+        record = await load(uuid, res);
       }
     }
     sendBody(req, res, 200, renderExecution(record, baseUrlOf(req)));
@@ -67,17 +70,29 @@ export function executionRoutes(deps: ExecutionDeps): Router {
     if (!checked.ok) {
       throw new HttpProblem(400, 'Bad Request', `The update does not match AbstractUpdate: ${describeErrors(checked.errors)}`, { errors: checked.errors });
     }
-    await load(uuid);
+    const { execution } = await load(uuid, res);
+    const caller = principalOf(res);
+    const target = checked.value.kind === 'uri:enum-value-update' && checked.value.path === 'phase' ? checked.value.value : undefined;
+    if (target && !canUpdate(caller, execution, target as ExecutionPhase)) {
+      throw new HttpProblem(403, 'Forbidden', caller.admin
+        ? 'An administrator may cancel an execution, not change it otherwise.'
+        : 'Only the owner may change this execution.');
+    }
     const result = await applyClientUpdate(db, deps.queues, uuid, checked.value, deps.logger);
     if (result.outcome === 'not-found') throw notFound('execution', uuid);
     if (result.outcome === 'unprocessable') throw new HttpProblem(422, 'Unprocessable Content', result.detail);
     if (result.outcome === 'conflict') throw new HttpProblem(409, 'Conflict', result.detail, { phase: result.phase });
-    sendBody(req, res, 200, renderExecution(await load(uuid), baseUrlOf(req)));
+    if (target === 'ACCEPTED') {
+      // Kept for the work done on the owner's behalf until the execution ends.
+      await keepCredential(db, deps.sealer, uuid, caller, req.get('x-refresh-token'));
+    }
+    sendBody(req, res, 200, renderExecution(await load(uuid, res), baseUrlOf(req)));
   };
 
+  const auth = requireAuth(deps.auth);
   for (const base of ['/executions', '/sessions']) {
-    router.get(`${base}/:uuid`, select);
-    router.post(`${base}/:uuid`, readBody, update);
+    router.get(`${base}/:uuid`, auth, select);
+    router.post(`${base}/:uuid`, auth, readBody, update);
   }
   return router;
 }

@@ -45,14 +45,14 @@ function shortMessage(short: string[], reason: 'capacity' | 'window'): MessageIt
 export function buildOfferSet(
   tree: RequestTree,
   request: unknown,
-  owner: string,
+  who: { owner: string; readers: string[] },
   problems: MessageItem[],
   ctx: PlanningContext | undefined,
   s: OfferSettings,
 ): NewOfferSet {
   const now = ctx?.now.getTime() ?? Date.now();
   const base = {
-    uuid: randomUUID(), owner, name: tree.executable?.meta?.name ?? null,
+    uuid: randomUUID(), owner: who.owner, readers: who.readers, name: tree.executable?.meta?.name ?? null,
     expires: new Date(now + s.offerTtlMs), request,
   };
   if (problems.length) return { ...base, result: 'NO', messages: problems, offers: [] };

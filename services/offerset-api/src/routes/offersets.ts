@@ -2,8 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
 import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
-import { acceptOffer, renderExecution, renderOfferSet, type StepQueues } from '@eb/core';
-import { HttpProblem, baseUrlOf, notFound, readBody, sendBody } from '@eb/http-kit';
+import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
+import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
 import { buildOfferSet } from '../offers/build.js';
@@ -24,6 +24,14 @@ export interface OffersetDeps {
   logger: Logger;
   metrics: OfferMetrics;
   policies: readonly Policy[];
+  auth: AuthSettings;
+  sealer?: Sealer;
+}
+
+/** Groups the requester grants read access to: an `access.readers` list beside the spec's fields. */
+function readersOf(request: unknown): string[] {
+  const readers = (request as { access?: { readers?: unknown } }).access?.readers;
+  return Array.isArray(readers) ? readers.filter((r): r is string => typeof r === 'string') : [];
 }
 
 function wantsRepresentation(req: Request): boolean {
@@ -34,13 +42,14 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   const router = Router();
   const { db, config } = deps;
 
-  async function createOfferSet(req: Request): Promise<NewOfferSet> {
+  async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
     const checked = validateExecutionRequest<ExecutionRequest>(req.body);
     if (!checked.ok) {
       throw new HttpProblem(400, 'Bad Request', `The request does not match ExecutionRequest: ${describeErrors(checked.errors)}`, { errors: checked.errors });
     }
     const tree = buildRequestTree(checked.value, config.defaults);
-    const owner = 'anonymous';
+    const owner = principalOf(res).subject;
+    const readers = readersOf(checked.value);
     const problems = checkRequest(tree, abilitiesOf(config.platform));
     if (problems.length === 0) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
@@ -51,7 +60,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const horizons = [...new Set([Math.min(FIRST_HORIZON_MS, full), full])].map((h) => h + span);
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
       const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
-      const planned = buildOfferSet(tree, checked.value, owner, problems, ctx, settings);
+      const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);
       const couldFindMore = problems.length === 0 && planned.offers.length < settings.maxOffers;
       return !last && couldFindMore ? undefined : planned;
     });
@@ -63,13 +72,14 @@ export function offersetRoutes(deps: OffersetDeps): Router {
 
   async function sendOfferSet(req: Request, res: Response, uuid: string, status: number) {
     const set = await findOfferSet(db, uuid);
-    if (!set) throw notFound('offer set', uuid);
+    // Someone else's offer set does not exist, as far as the caller can tell.
+    if (!set || !canRead(principalOf(res), set)) throw notFound('offer set', uuid);
     const offers = await findExecutions(db, set.executionUuids);
     sendBody(req, res, status, renderOfferSet(set, offers, baseUrlOf(req)));
   }
 
   const create = async (req: Request, res: Response) => {
-    const set = await createOfferSet(req);
+    const set = await createOfferSet(req, res);
     const location = `${baseUrlOf(req)}/offersets/${set.uuid}`;
     res.location(location);
     if (wantsRepresentation(req)) {
@@ -78,18 +88,19 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     }
     res.status(303).end();
   };
-  router.post('/offersets', readBody, create);
-  router.post('/requests', readBody, create);
+  const auth = requireAuth(deps.auth);
+  router.post('/offersets', auth, readBody, create);
+  router.post('/requests', auth, readBody, create);
 
-  router.get('/offersets/:uuid', async (req, res) => {
-    const uuid = req.params.uuid;
+  router.get('/offersets/:uuid', auth, async (req, res) => {
+    const uuid = String(req.params.uuid);
     if (!UUID.test(uuid)) throw notFound('offer set', uuid);
     await sendOfferSet(req, res, uuid, 200);
   });
 
   // Upstream's one-call path: request offers and accept the first.
-  router.post('/direct', readBody, async (req, res) => {
-    const set = await createOfferSet(req);
+  router.post('/direct', auth, readBody, async (req, res) => {
+    const set = await createOfferSet(req, res);
     const first = set.offers[0];
     if (set.result !== 'YES' || !first) {
       throw new HttpProblem(400, 'Bad Request', 'The broker cannot meet this request.', {
@@ -99,6 +110,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const accepted = await acceptOffer(db, deps.queues, first.uuid, deps.logger);
     if (accepted.outcome !== 'accepted') throw new HttpProblem(409, 'Conflict', `The first offer could not be accepted (${accepted.outcome}).`);
     deps.metrics.accepted.inc();
+    await keepCredential(db, deps.sealer, first.uuid, principalOf(res), req.get('x-refresh-token'));
     const location = `${baseUrlOf(req)}/executions/${first.uuid}`;
     res.location(location);
     if (!wantsRepresentation(req)) return res.status(303).end();
