@@ -1,11 +1,13 @@
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   httpMiddleware: RequestHandler;
   counter(name: string, help: string, labelNames?: string[]): Counter<string>;
   histogram(name: string, help: string, labelNames?: string[], buckets?: number[]): Histogram<string>;
+  /** A gauge read at scrape time; `collect` sets its values. */
+  gauge(name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => Promise<void>): Gauge<string>;
 }
 
 export function createMetrics(service: string): Metrics {
@@ -34,5 +36,7 @@ export function createMetrics(service: string): Metrics {
     counter: (name, help, labelNames = []) => new Counter({ name, help, labelNames, registers: [registry] }),
     histogram: (name, help, labelNames = [], buckets) =>
       new Histogram({ name, help, labelNames, registers: [registry], ...(buckets ? { buckets } : {}) }),
+    gauge: (name, help, labelNames, collect) =>
+      new Gauge({ name, help, labelNames, registers: [registry], async collect() { await collect(this); } }),
   };
 }

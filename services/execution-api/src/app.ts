@@ -17,7 +17,8 @@ export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseLis
     },
   });
   serveOpenApi(shell.app);
-  shell.app.use(executionRoutes(deps));
+  const updates = metrics.counter('eb_client_updates_total', 'Phase changes applied for clients: offers accepted and rejected, executions cancelled', ['phase']);
+  shell.app.use(executionRoutes({ ...deps, onClientUpdate: (phase) => updates.inc({ phase }) }));
   shell.finish();
   return shell.app;
 }

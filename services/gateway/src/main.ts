@@ -4,10 +4,13 @@ import { routeFor } from './route.js';
 
 // A single base URL for local mode, as an ingress gives in a cluster: paths go to the service that owns them.
 const logger = createLogger('gateway');
+// Each may list several replicas, comma-separated; requests go round-robin.
+const list = (v: string) => v.split(',').map((u) => new URL(u.trim()));
 const upstreams = {
-  offersets: new URL(process.env.EB_OFFERSET_API_URL ?? 'http://127.0.0.1:8081'),
-  executions: new URL(process.env.EB_EXECUTION_API_URL ?? 'http://127.0.0.1:8082'),
+  offersets: list(process.env.EB_OFFERSET_API_URL ?? 'http://127.0.0.1:8081'),
+  executions: list(process.env.EB_EXECUTION_API_URL ?? 'http://127.0.0.1:8082'),
 };
+let turn = 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 const problem = (res: http.ServerResponse, status: number, title: string, detail: string) => {
@@ -23,7 +26,8 @@ const server = http.createServer((req, res) => {
   }
   const target = routeFor(path);
   if (!target) return problem(res, 404, 'Not Found', `No resource at ${req.method} ${path}`);
-  const up = upstreams[target];
+  const replicas = upstreams[target];
+  const up = replicas[turn++ % replicas.length]!;
   const headers = { ...req.headers, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' };
   const forward = http.request({ host: up.hostname, port: up.port, method: req.method, path, headers, agent }, (upRes) => {
     res.writeHead(upRes.statusCode ?? 502, upRes.headers);

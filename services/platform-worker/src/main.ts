@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { sql } from 'kysely';
-import { connectDatabase, migrateToLatest } from '@eb/db';
+import { connectDatabase, countExecutionsByPhase, migrateToLatest } from '@eb/db';
 import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queuePrefix, redisConnection, stepQueueName, type StepJob } from '@eb/core';
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { sealerFromEnv } from '@eb/core';
@@ -23,11 +23,29 @@ const platform = await choosePlatform(logger);
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);
+const stepSeconds = metrics.histogram('eb_step_duration_seconds', 'Time a worker spent on one step, by phase', ['phase'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+const expiredOffers = metrics.counter('eb_offers_expired_total', 'Offers that expired unaccepted (found by this worker)');
+metrics.gauge('eb_executions', 'Executions on this platform, by phase', ['phase'], async (g) => {
+  g.reset();
+  for (const { phase, count } of await countExecutionsByPhase(database.db, platformName)) g.set({ phase }, count);
+});
+metrics.gauge('eb_queue_jobs', 'Step jobs in the platform\'s queue, by state', ['state'], async (g) => {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+  for (const [state, n] of Object.entries(counts)) g.set({ state }, n);
+});
 
-const worker = new Worker<StepJob>(stepQueueName(platformName), createStepProcessor({
+const processStep = createStepProcessor({
   db: database.db, queue, platform, timing: stepTiming(), logger,
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
-}), {
+});
+const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, token) => {
+  const end = stepSeconds.startTimer({ phase: job.data.phase });
+  try {
+    await processStep(job, token);
+  } finally {
+    end();
+  }
+}, {
   connection: workerRedis,
   prefix: queuePrefix(),
   concurrency: envInt('EB_WORKER_CONCURRENCY', 20),
@@ -40,7 +58,8 @@ worker.on('failed', (job, err) => {
   logger.warn({ job: job?.id, err: err.message }, 'step failed');
 });
 worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));
-const stopReconciler = startReconciler(database.db, queue, platformName, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'));
+const stopReconciler = startReconciler(database.db, queue, platformName, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'),
+  (report) => expiredOffers.inc(report.expired));
 const sealer = sealerFromEnv();
 const stopRefresher = sealer
   ? startRefresher(database.db, queue, platformName, sealer, {

@@ -202,3 +202,12 @@ export async function appendComponentMessages(db: Db, componentUuid: string, mes
     .where('uuid', '=', componentUuid)
     .execute();
 }
+
+/** How many of a platform's executions are in each phase (for metrics). */
+export async function countExecutionsByPhase(db: Db, platform: string): Promise<{ phase: string; count: number }[]> {
+  return db.selectFrom('executions')
+    .select(['phase', sql<number>`count(*)::int`.as('count')])
+    .where('platform', '=', platform)
+    .groupBy('phase')
+    .execute();
+}

@@ -16,6 +16,8 @@ export interface ExecutionDeps {
   logger: Logger;
   auth: AuthSettings;
   sealer?: Sealer;
+  /** Counts the phase changes clients ask for (ACCEPTED, REJECTED, CANCELLED). */
+  onClientUpdate?: (phase: string) => void;
 }
 
 function requestedWait(req: Request): number | undefined {
@@ -82,6 +84,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
     if (result.outcome === 'not-found') throw notFound('execution', uuid);
     if (result.outcome === 'unprocessable') throw new HttpProblem(422, 'Unprocessable Content', result.detail);
     if (result.outcome === 'conflict') throw new HttpProblem(409, 'Conflict', result.detail, { phase: result.phase });
+    if (target) deps.onClientUpdate?.(target);
     if (target === 'ACCEPTED') {
       // Kept for the work done on the owner's behalf until the execution ends.
       await keepCredential(db, deps.sealer, uuid, caller, req.get('x-refresh-token'));

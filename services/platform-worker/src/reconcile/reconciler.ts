@@ -32,12 +32,13 @@ export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: str
   return { expired: expired.length, enqueued };
 }
 
-export function startReconciler(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger, everyMs: number): () => Promise<void> {
+export function startReconciler(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger, everyMs: number, onReport?: (r: ReconcileReport) => void): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const tick = () => {
     if (stopped) return;
     running = reconcileOnce(db, queue, platform, logger)
+      .then((r) => onReport?.(r))
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'reconcile failed; will retry'))
       .finally(() => { if (!stopped) timer = setTimeout(tick, everyMs); });
   };
