@@ -61,6 +61,8 @@ if [ "$(psql_admin -c "select 1 from pg_roles where rolname='eb'")" != 1 ]; then
 else
   psql_admin -c "alter role eb password '$EB_DB_PASSWORD'"
 fi
+# Tests make throw-away databases (e.g. to run migrations from several processes at once).
+psql_admin -c "alter role eb createdb"
 for db in eb eb_test; do
   [ "$(psql_admin -c "select 1 from pg_database where datname='$db'")" = 1 ] || psql_admin -c "create database $db owner eb"
 done
