@@ -1,9 +1,12 @@
 import { envDurationMs, envInt, envString } from './env.js';
 
+export const PLATFORM_TYPES = ['simulated', 'docker', 'kubernetes', 'skaha'] as const;
+export type PlatformType = (typeof PLATFORM_TYPES)[number];
+
 /** The platform this broker books on, with its declared capacity and preparation estimates. */
 export interface PlatformConfig {
   name: string;
-  type: 'simulated' | 'docker';
+  type: PlatformType;
   cores: number;
   memoryGib: number;
   storageGib: number;
@@ -12,8 +15,8 @@ export interface PlatformConfig {
 }
 
 export function platformConfig(): PlatformConfig {
-  const type = envString('EB_PLATFORM', 'simulated');
-  if (type !== 'simulated' && type !== 'docker') throw new Error(`EB_PLATFORM must be simulated or docker, not '${type}'`);
+  const type = envString('EB_PLATFORM', 'simulated') as PlatformType;
+  if (!PLATFORM_TYPES.includes(type)) throw new Error(`EB_PLATFORM must be one of ${PLATFORM_TYPES.join(', ')}, not '${type}'`);
   return {
     name: process.env.EB_PLATFORM_NAME ?? type,
     type,

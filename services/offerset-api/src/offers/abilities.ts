@@ -6,7 +6,9 @@ const allData: KindUri[] = [Kinds.simpleData, Kinds.s3Data, Kinds.rucioData, Kin
 
 /** The simulated platform pretends to run anything; real platforms list what their adapter handles. */
 export function abilitiesOf(p: PlatformConfig): PlatformAbilities {
-  if (p.type === 'docker') return { name: p.name, executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData] };
+  if (p.type === 'docker' || p.type === 'kubernetes') return { name: p.name, executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData] };
+  // Skaha sessions run images on CANFAR's own storage; the broker stages no data there.
+  if (p.type === 'skaha') return { name: p.name, executableKinds: [Kinds.dockerContainer, Kinds.jupyterNotebook], dataKinds: [] };
   return {
     name: p.name,
     executableKinds: [Kinds.dockerContainer, Kinds.singularityContainer, Kinds.jupyterNotebook],

@@ -4,6 +4,8 @@ import type { PlatformAdapter } from './adapter.js';
 import { SimulatedPlatform, simulatedTimings } from './simulated/index.js';
 import { DockerPlatform } from './docker/index.js';
 import { dockerSettings } from './docker/config.js';
+import { KubernetesPlatform } from './kubernetes/index.js';
+import { kubernetesSettings } from './kubernetes/config.js';
 
 /** The adapter named by EB_PLATFORM. */
 export async function choosePlatform(logger: Logger): Promise<PlatformAdapter> {
@@ -16,6 +18,8 @@ export async function choosePlatform(logger: Logger): Promise<PlatformAdapter> {
       if (!(await docker.ping())) throw new Error('EB_PLATFORM=docker but no Docker engine answers');
       return docker;
     }
+    case 'kubernetes':
+      return KubernetesPlatform.fromDefault(kubernetesSettings());
     default:
       logger.error({ platform: config.type }, 'no adapter for this platform');
       throw new Error(`No adapter for platform ${config.type}`);

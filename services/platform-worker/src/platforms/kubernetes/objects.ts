@@ -1,0 +1,137 @@
+import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
+import type { ComponentRow, ExecutionRecord } from '@eb/db';
+import type { KubernetesSettings } from './config.js';
+
+// Every object carries these labels: release deletes by them, and so can an operator.
+export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
+export const LABEL_COMPONENT = 'eb.ivoa.net/component';
+
+export const objectName = (executionUuid: string, componentUuid: string) => `eb-${executionUuid.slice(0, 8)}-${componentUuid.slice(0, 8)}`;
+
+export function labels(record: ExecutionRecord, c: ComponentRow): Record<string, string> {
+  return { [LABEL_EXECUTION]: record.execution.uuid, [LABEL_COMPONENT]: c.uuid, 'app.kubernetes.io/managed-by': 'execution-broker' };
+}
+
+const storageNamed = (record: ExecutionRecord, name: unknown) => record.components.find((c) => c.role === 'storage' && c.name === name);
+
+/** The claim a storage or data component's files live on (data without storage gets a claim of its own). */
+export function claimFor(record: ExecutionRecord, c: ComponentRow): ComponentRow {
+  if (c.role === 'data') return storageNamed(record, (c.spec as DataResource).storage) ?? c;
+  return c;
+}
+
+export function pvc(record: ExecutionRecord, c: ComponentRow, sizeGib: number, s: KubernetesSettings): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+    metadata: { name: objectName(record.execution.uuid, c.uuid), labels: labels(record, c) },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: `${sizeGib}Gi` } },
+      ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
+    },
+  };
+}
+
+export function fileNameOf(url: string, fallback: string): string {
+  const last = new URL(url).pathname.split('/').filter(Boolean).pop() ?? '';
+  return /^[\w.@+-]+$/.test(last) ? last : fallback;
+}
+
+/** A Job that downloads one data resource into its claim, checking its checksum when one is given. */
+export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: KubernetesSettings): V1Job {
+  const spec = data.spec as DataResource & { checksum?: { type: string; value: string } };
+  const file = fileNameOf(spec.location!, data.name ?? 'data');
+  const check = spec.checksum && /^(md5|sha256|sha512|sha1)$/i.test(spec.checksum.type)
+    ? ` && echo "$EB_CHECKSUM  /data/${file}.part" | ${spec.checksum.type.toLowerCase()}sum -c -` : '';
+  const claim = objectName(record.execution.uuid, claimFor(record, data).uuid);
+  return {
+    apiVersion: 'batch/v1', kind: 'Job',
+    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: labels(record, data) },
+    spec: {
+      backoffLimit: 3,
+      template: {
+        metadata: { labels: labels(record, data) },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{
+            name: 'stage', image: s.stagerImage,
+            command: ['sh', '-c', `wget -q -O "/data/${file}.part" "$EB_URL"${check} && mv "/data/${file}.part" "/data/${file}"`],
+            env: [{ name: 'EB_URL', value: spec.location! }, ...(spec.checksum ? [{ name: 'EB_CHECKSUM', value: spec.checksum.value }] : [])],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          }],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
+        },
+      },
+    },
+  };
+}
+
+function imageRef(exe: DockerContainer): string {
+  const location = exe.image?.locations?.[0] ?? '';
+  const digest = exe.image?.digest;
+  return digest ? `${location.replace(/@.*$/, '').replace(/:[^/:]*$/, '')}@${digest}` : location;
+}
+
+function container(record: ExecutionRecord, exe: ComponentRow): { container: V1Container; volumes: V1Volume[] } {
+  const spec = exe.spec as DockerContainer;
+  const e = record.execution;
+  const mounts: V1VolumeMount[] = [];
+  const volumes: V1Volume[] = [];
+  record.components.filter((c) => c.role === 'volume').forEach((v, i) => {
+    const m = v.spec as SimpleVolumeMount;
+    const target = record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === m.resource)!;
+    volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, claimFor(record, target).uuid), readOnly: m.mode !== 'READWRITE' } });
+    mounts.push({ name: `v${i}`, mountPath: m.path!, readOnly: m.mode !== 'READWRITE' });
+  });
+  const resources = { cpu: String(e.cores), memory: `${e.memory_gib}Gi` };
+  return {
+    volumes,
+    container: {
+      name: 'executable', image: imageRef(spec),
+      ...(spec.entrypoint ? { command: [spec.entrypoint] } : {}),
+      ...(spec.command?.length ? { args: spec.command } : {}),
+      env: Object.entries(spec.environment ?? {}).map(([name, value]) => ({ name, value })),
+      ports: (spec.network?.ports ?? []).filter((p) => p.internal?.port).map((p) => ({ containerPort: p.internal!.port! })),
+      resources: { requests: resources, limits: resources },
+      volumeMounts: mounts,
+    },
+  };
+}
+
+/** A batch executable runs as a Job (no retries: the exit code is the outcome). */
+export function executableJob(record: ExecutionRecord, exe: ComponentRow): V1Job {
+  const { container: c, volumes } = container(record, exe);
+  return {
+    apiVersion: 'batch/v1', kind: 'Job',
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: Math.ceil(record.execution.available_ms / 1000),
+      template: { metadata: { labels: labels(record, exe) }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
+    },
+  };
+}
+
+/** An interactive executable runs as a Pod with a Service for its published ports. */
+export function executablePod(record: ExecutionRecord, exe: ComponentRow): V1Pod {
+  const { container: c, volumes } = container(record, exe);
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    spec: { restartPolicy: 'Never', containers: [c], volumes },
+  };
+}
+
+export function executableService(record: ExecutionRecord, exe: ComponentRow): V1Service | undefined {
+  const ports = ((exe.spec as DockerContainer).network?.ports ?? []).filter((p) => p.internal?.port);
+  if (ports.length === 0) return undefined;
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    spec: {
+      selector: { [LABEL_COMPONENT]: exe.uuid },
+      ports: ports.map((p) => ({ name: `p${p.internal!.port}`, port: p.internal!.port!, targetPort: p.internal!.port! })),
+    },
+  };
+}

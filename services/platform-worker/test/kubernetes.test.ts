@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Worker } from 'bullmq';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Kinds } from '@eb/schema';
+import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
+import { StepQueues, applyClientUpdate, enqueueStep, redisConnection, renderExecution, stepQueueName, type StepJob } from '@eb/core';
+import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
+import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
+import { startFakeKubernetes, type FakeKubernetes } from '@eb/tests/support/fake-kubernetes.js';
+import { createStepProcessor } from '../src/steps/advance.js';
+import { KubernetesPlatform } from '../src/platforms/kubernetes/index.js';
+import { LABEL_EXECUTION } from '../src/platforms/kubernetes/objects.js';
+
+// The real @kubernetes/client-node against a small API server made in the test (no cluster here).
+const db = testDatabase();
+const prefix = uniquePrefix();
+const queueRedis = redisConnection(redisUrl());
+const workerRedis = redisConnection(redisUrl());
+const queues = new StepQueues(queueRedis, prefix);
+let queue: ReturnType<StepQueues['for']>;
+let worker: Worker<StepJob>;
+let platform: string;
+let api: FakeKubernetes;
+let adapter: KubernetesPlatform;
+
+beforeAll(async () => {
+  api = await startFakeKubernetes({ token: 'sa-token', startMs: 150, runMs: 250 });
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: api.url, skipTLSVerify: true }],
+    users: [{ name: 'worker', token: 'sa-token' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }],
+    currentContext: 'fake',
+  });
+  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
+  platform = (await testPlatform(db.db)).name;
+  queue = queues.for(platform);
+  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
+    db: db.db, queue, platform: adapter, timing: { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 30_000 }, logger: quietLogger,
+  }), { connection: workerRedis, prefix, concurrency: 10 });
+});
+
+afterAll(async () => {
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queues.close();
+  queueRedis.disconnect();
+  workerRedis.disconnect();
+  await api.close();
+  await db.close();
+});
+
+const exe = (args: string[], extra: Record<string, unknown> = {}) => ({ image: { locations: ['registry.example.org/astro/tool:1'], digest: 'sha256:abc' }, command: args, environment: { MODE: 'test' }, ...extra });
+
+async function run(spec: OfferSpec): Promise<string> {
+  const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, cores: 2, memoryGib: 3, ...spec }]);
+  const uuid = set.offers[0]!.uuid;
+  await acceptExecution(db.db, uuid);
+  await enqueueStep(queue, uuid, 'ACCEPTED');
+  return uuid;
+}
+
+const ended = (uuid: string) => until(async () => {
+  const r = await findExecution(db.db, uuid);
+  const b = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirst();
+  return r && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.execution.phase) && b?.released_at ? r : undefined;
+}, 30_000, 100);
+
+const leftFor = (uuid: string) => ['Pod', 'Job', 'Service', 'PersistentVolumeClaim'].flatMap((k) => api.objects(k)).filter((o) => o.metadata.labels?.[LABEL_EXECUTION] === uuid);
+const posted = (kind: string, uuid: string) => api.requests.filter((r) => r.method === 'POST' && r.body?.kind === kind && r.body.metadata.labels?.[LABEL_EXECUTION] === uuid).map((r) => r.body);
+const messagesOf = (r: ExecutionRecord, role: string) => r.components.find((c) => c.role === role)!.messages;
+
+describe('Kubernetes platform', () => {
+  test('batch: a claim, a staging Job into it, then a Job with the offer\'s requests and limits; all deleted by label', async () => {
+    const uuid = await run({
+      executable: exe(['sh', '-c', 'md5sum /input/data.bin']),
+      extra: [
+        { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 5, max: 5 } } },
+        { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/data.bin', storage: 'work', checksum: { type: 'md5', value: 'abc' } } },
+        { role: 'volume', name: 'in', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: 'input' } },
+      ],
+    });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('COMPLETED');
+    const [claim] = posted('PersistentVolumeClaim', uuid);
+    expect(claim.spec.resources.requests.storage).toBe('5Gi');
+    const jobs = posted('Job', uuid);
+    expect(jobs).toHaveLength(2);
+    const [staging, batch] = jobs;
+    expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_URL', value: 'https://data.example.org/data.bin' });
+    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('md5sum -c');
+    expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claim.metadata.name);
+    const c = batch.spec.template.spec.containers[0];
+    expect(c.image).toBe('registry.example.org/astro/tool@sha256:abc');
+    expect(c.resources).toEqual({ requests: { cpu: '2', memory: '3Gi' }, limits: { cpu: '2', memory: '3Gi' } });
+    expect(c.args).toEqual(['sh', '-c', 'md5sum /input/data.bin']);
+    expect(c.env).toContainEqual({ name: 'MODE', value: 'test' });
+    expect(c.volumeMounts).toEqual([{ name: 'v0', mountPath: '/input', readOnly: true }]);
+    expect(batch.spec.template.spec.volumes[0].persistentVolumeClaim).toEqual({ claimName: claim.metadata.name, readOnly: true });
+    // The staging job was created before the executable's job, which waited for it.
+    const order = api.requests.filter((q) => q.method === 'POST' && q.body?.metadata?.labels?.[LABEL_EXECUTION] === uuid).map((q) => q.body.metadata.name);
+    expect(order.indexOf(staging.metadata.name)).toBeLessThan(order.indexOf(batch.metadata.name));
+    expect(messagesOf(r, 'executable').find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain('md5sum /input/data.bin');
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('interactive: a Pod and a Service; AVAILABLE when Ready, with its access URL; cancel deletes them', async () => {
+    const uuid = await run({ interactive: true, executable: exe(['serve'], { network: { ports: [{ access: true, internal: { port: 8888 }, protocol: 'HTTP', path: 'lab' }] } }) });
+    const available = await until(async () => { const r = await findExecution(db.db, uuid); return r?.execution.phase === 'AVAILABLE' ? r : undefined; }, 20_000, 50);
+    const name = posted('Pod', uuid)[0].metadata.name;
+    expect(posted('Service', uuid)[0].spec.ports[0].port).toBe(8888);
+    expect(renderExecution(available, 'http://b').connectors?.[0]?.location).toBe(`https://k8s.example.org/eb-executions/${name}:8888/lab`);
+    await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('a failing Job: FAILED with its exit code and log; an image that cannot be pulled fails with the reason', async () => {
+    const failing = await run({ executable: exe(['sh', '-c', 'exit 3']) });
+    const missing = await run({ executable: { image: { locations: ['registry.example.org/missing:1'] }, command: ['true'] } });
+    const [a, b] = await Promise.all([ended(failing), ended(missing)]);
+    expect(a.execution.phase).toBe('FAILED');
+    expect(messagesOf(a, 'executable').find((m) => m.kind === 'urn:exit-code')!.values).toMatchObject({ code: '3' });
+    expect(b.execution.phase).toBe('FAILED');
+    expect(messagesOf(b, 'executable')[0]!.message).toMatch(/could not be pulled \(ErrImagePull/);
+    expect(leftFor(failing)).toEqual([]);
+    expect(leftFor(missing)).toEqual([]);
+  }, 40_000);
+
+  test('data that cannot be staged fails the execution before the executable is created', async () => {
+    const uuid = await run({
+      executable: exe(['true']),
+      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/missing.bin' } }],
+    });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(messagesOf(r, 'data')[0]!.message).toMatch(/staging failed/);
+    expect(posted('Job', uuid)).toHaveLength(1);
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('5xx answers are retried with backoff; a 4xx fails the execution with the API\'s message', async () => {
+    api.failNext('POST', /\/jobs$/, 503, 2);
+    const retried = await run({ executable: exe(['true']) });
+    expect((await ended(retried)).execution.phase).toBe('COMPLETED');
+    api.failNext('POST', /\/jobs$/, 403, 1);
+    const refused = await run({ executable: exe(['true']) });
+    const r = await ended(refused);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(r.execution.messages)).toContain('Kubernetes API 403 on create job: injected 403');
+  }, 40_000);
+
+  test('creating again what exists (a step run twice) is not an error', async () => {
+    const set = await storeOfferSet(db.db, platform, [{ executable: exe(['true']) }]);
+    const record = (await findExecution(db.db, set.offers[0]!.uuid))!;
+    const c = record.components.find((x) => x.role === 'executable')!;
+    const ctx = { record, component: c, state: {}, stateOf: () => ({}) };
+    await adapter.prepare(ctx);
+    await expect(adapter.prepare(ctx)).resolves.toBeDefined();
+    expect(api.requests.filter((q) => q.method === 'POST' && q.body?.metadata?.name === api.objects('Job').find((j) => j.metadata.labels[LABEL_EXECUTION] === record.execution.uuid)!.metadata.name)).toHaveLength(2);
+    await adapter.release(ctx);
+  });
+});
