@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
-import { platformConfig } from '@eb/core';
+import { envDurationMs, platformConfig, sealerFromEnv } from '@eb/core';
+import { findCredential, type Db } from '@eb/db';
 import type { PlatformAdapter } from './adapter.js';
 import { SimulatedPlatform, simulatedTimings } from './simulated/index.js';
 import { DockerPlatform } from './docker/index.js';
 import { dockerSettings } from './docker/config.js';
 import { KubernetesPlatform } from './kubernetes/index.js';
 import { kubernetesSettings } from './kubernetes/config.js';
+import { SkahaPlatform, type OwnerToken } from './skaha/index.js';
+import { skahaSettings } from './skaha/config.js';
+import { commandToken, staticToken, type TokenSource } from './skaha/token.js';
 
 /** The adapter named by EB_PLATFORM. */
-export async function choosePlatform(logger: Logger): Promise<PlatformAdapter> {
+export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformAdapter> {
   const config = platformConfig();
   switch (config.type) {
     case 'simulated':
@@ -20,8 +24,29 @@ export async function choosePlatform(logger: Logger): Promise<PlatformAdapter> {
     }
     case 'kubernetes':
       return KubernetesPlatform.fromDefault(kubernetesSettings());
+    case 'skaha':
+      return new SkahaPlatform(skahaSettings(), skahaTokens(), ownerTokens(db));
     default:
       logger.error({ platform: config.type }, 'no adapter for this platform');
       throw new Error(`No adapter for platform ${config.type}`);
   }
+}
+
+/** The service token: printed by EB_SKAHA_TOKEN_COMMAND (renewed in the background), or EB_SKAHA_TOKEN. */
+function skahaTokens(): TokenSource {
+  const command = process.env.EB_SKAHA_TOKEN_COMMAND;
+  if (command) return commandToken(command, envDurationMs('EB_SKAHA_TOKEN_REFRESH', 'PT10M'));
+  const token = process.env.EB_SKAHA_TOKEN;
+  if (token) return staticToken(token);
+  throw new Error('EB_PLATFORM=skaha needs EB_SKAHA_TOKEN_COMMAND or EB_SKAHA_TOKEN');
+}
+
+/** The owner's own token, kept (encrypted) since acceptance and refreshed by the worker, when there is one. */
+function ownerTokens(db: Db): OwnerToken {
+  const sealer = sealerFromEnv();
+  if (!sealer || process.env.EB_SKAHA_USE_OWNER_TOKEN === 'false') return async () => undefined;
+  return async (uuid) => {
+    const c = await findCredential(db, uuid);
+    return c && (!c.expiresAt || c.expiresAt.getTime() > Date.now()) ? sealer.open(c.accessToken) : undefined;
+  };
 }

@@ -1,0 +1,148 @@
+import { Kinds, type DockerContainer } from '@eb/schema';
+import { PermanentPlatformError, type ComponentContext, type ComponentStatus, type PlatformAdapter, type StepOutput } from '../adapter.js';
+import type { SkahaSettings } from './config.js';
+import type { TokenSource } from './token.js';
+
+interface SkahaSession {
+  id: string;
+  status: string;
+  name?: string;
+  connectURL?: string;
+  expiryTime?: string;
+}
+
+class SkahaHttpError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+/** The owner's token for an execution, when the broker keeps one (see credentials). */
+export type OwnerToken = (executionUuid: string) => Promise<string | undefined>;
+
+/**
+ * Runs executables as CANFAR Skaha sessions over its HTTP API: launch (form-encoded POST), poll
+ * (Pending, Running, Terminating, Completed, Succeeded, Failed, Error), renew long ones, delete at
+ * release (the 404 that follows means released). Calls carry the owner's token when the broker holds
+ * one, else the configured service token. Storage and data stay with the platform (nothing to stage).
+ */
+export class SkahaPlatform implements PlatformAdapter {
+  readonly name = 'skaha';
+
+  constructor(private readonly s: SkahaSettings, private readonly tokens: TokenSource, private readonly ownerToken: OwnerToken = async () => undefined) {}
+
+  private url(path: string): string {
+    return `${this.s.baseUrl}/${this.s.apiVersion}/session${path}`;
+  }
+
+  /** One call, with a fresh token and one retry after a 401; 5xx thrown for a retry later, other 4xx permanent. */
+  private async call(ctx: ComponentContext, method: string, path: string, body?: URLSearchParams): Promise<Response> {
+    const owner = await this.ownerToken(ctx.record.execution.uuid);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token = owner ?? (attempt === 0 ? await this.tokens.token() : await this.tokens.refresh());
+      const res = await fetch(this.url(path), {
+        method,
+        headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
+        ...(body ? { body } : {}),
+      });
+      if (res.status === 401 && !owner && attempt === 0) continue;
+      return res;
+    }
+    throw new Error('unreachable');
+  }
+
+  private async ok(res: Response, what: string): Promise<Response> {
+    if (res.ok) return res;
+    const text = (await res.text()).trim().slice(0, 300);
+    const message = `Skaha answered ${res.status} to ${what}${text ? `: ${text}` : ''}`;
+    if (res.status >= 500 || res.status === 429) throw new SkahaHttpError(res.status, message);
+    if (res.status === 401) throw new SkahaHttpError(401, `${message} (the token was refused)`);
+    throw new PermanentPlatformError(message);
+  }
+
+  private sessionName(ctx: ComponentContext): string {
+    return `eb-${ctx.record.execution.uuid.slice(0, 8)}`;
+  }
+
+  private sessionType(ctx: ComponentContext): string {
+    if (ctx.component.kind === Kinds.jupyterNotebook) return 'notebook';
+    return ctx.record.execution.interactive ? 'contributed' : 'headless';
+  }
+
+  async prepare(ctx: ComponentContext): Promise<StepOutput> {
+    if (ctx.component.role !== 'executable' || ctx.state.sessionId) return {};
+    const name = this.sessionName(ctx);
+    // A worker may have launched it and died before saving the id: find it rather than launch twice.
+    const listed = await (await this.ok(await this.call(ctx, 'GET', ''), 'list sessions')).json() as SkahaSession[];
+    const existing = listed.find((x) => x.name === name);
+    if (existing) return { state: { sessionId: existing.id } };
+    const exe = ctx.component.spec as DockerContainer & { location?: string };
+    const e = ctx.record.execution;
+    const form = new URLSearchParams({
+      name, image: exe.image?.locations?.[0] ?? exe.location ?? '', cores: String(e.cores), ram: String(e.memory_gib), type: this.sessionType(ctx),
+    });
+    const [first, ...rest] = exe.entrypoint ? [exe.entrypoint, ...(exe.command ?? [])] : (exe.command ?? []);
+    if (first) form.set('cmd', first);
+    if (rest.length) form.set('args', rest.join(' '));
+    for (const [k, v] of Object.entries(exe.environment ?? {})) form.append('env', `${k}=${v}`);
+    const res = await this.ok(await this.call(ctx, 'POST', '', form), 'launch session');
+    const sessionId = (await res.text()).trim();
+    if (!sessionId) throw new Error('Skaha launched a session but sent no id');
+    return { state: { sessionId, renewedAt: Date.now() } };
+  }
+
+  async start(): Promise<StepOutput> {
+    return {};
+  }
+
+  async status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
+    if (ctx.component.role !== 'executable') return { status: 'available' };
+    const id = ctx.state.sessionId as string | undefined;
+    if (!id) return { status: 'preparing' };
+    const res = await this.call(ctx, 'GET', `/${id}`);
+    if (res.status === 404) return { status: 'failed', reason: `the session ${id} is gone` };
+    const session = (await (await this.ok(res, 'get session')).json()) as SkahaSession;
+    switch (session.status) {
+      case 'Pending':
+        return { status: 'preparing' };
+      case 'Running': {
+        const out: StepOutput = {};
+        const renewedAt = Number(ctx.state.renewedAt ?? 0);
+        if (Date.now() - renewedAt >= this.s.renewEveryMs) {
+          await this.ok(await this.call(ctx, 'POST', `/${id}?action=renew`), 'renew session');
+          out.state = { renewedAt: Date.now() };
+        }
+        const access = session.connectURL && this.sessionType(ctx) !== 'headless' ? [{ protocol: 'HTTPS', location: session.connectURL }] : [];
+        return { status: 'available', access, ...out };
+      }
+      case 'Completed':
+      case 'Succeeded':
+        return { status: 'finished', exitCode: 0, logTail: await this.logs(ctx, id) };
+      case 'Failed':
+      case 'Error':
+        return { status: 'finished', exitCode: 1, logTail: [`session ${session.status}`, ...(await this.logs(ctx, id))] };
+      default: // Terminating, or a status added later
+        return { status: 'preparing' };
+    }
+  }
+
+  private async logs(ctx: ComponentContext, id: string): Promise<string[]> {
+    const res = await this.call(ctx, 'GET', `/${id}?view=logs`);
+    if (!res.ok) return [];
+    return (await res.text()).split('\n').filter(Boolean).slice(-20);
+  }
+
+  async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
+    const id = ctx.state.sessionId as string | undefined;
+    if (ctx.component.role !== 'executable' || !id) return { done: true };
+    if (!ctx.state.deleteSent) {
+      const res = await this.call(ctx, 'DELETE', `/${id}`);
+      if (res.status === 404) return { done: true };
+      await this.ok(res, 'delete session');
+      return { done: false, state: { deleteSent: true } };
+    }
+    // Deleted sessions go through Terminating; the 404 that follows means released.
+    const res = await this.call(ctx, 'GET', `/${id}`);
+    if (res.status === 404) return { done: true };
+    await this.ok(res, 'get session');
+    return { done: false };
+  }
+}

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { Kinds } from '@eb/schema';
+import { acceptExecution, findCredential, findExecution, type ExecutionRecord } from '@eb/db';
+import { StepQueues, applyClientUpdate, createSealer, enqueueStep, keepCredential, redisConnection, renderExecution, stepQueueName, type StepJob } from '@eb/core';
+import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
+import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
+import { credentialsKey } from '@eb/tests/support/auth.js';
+import { startFakeSkaha, type FakeSkaha } from '@eb/tests/support/fake-skaha.js';
+import { createStepProcessor } from '../src/steps/advance.js';
+import { SkahaPlatform } from '../src/platforms/skaha/index.js';
+import { commandToken, type TokenSource } from '../src/platforms/skaha/token.js';
+
+// The Skaha adapter over HTTP against a stand-in for the CANFAR session API.
+const db = testDatabase();
+const prefix = uniquePrefix();
+const queueRedis = redisConnection(redisUrl());
+const workerRedis = redisConnection(redisUrl());
+const queues = new StepQueues(queueRedis, prefix);
+const sealer = createSealer(credentialsKey());
+const tokenFile = join(tmpdir(), `skaha-token-${randomUUID()}`);
+let queue: ReturnType<StepQueues['for']>;
+let worker: Worker<StepJob>;
+let platform: string;
+let skaha: FakeSkaha;
+let tokens: TokenSource;
+
+beforeAll(async () => {
+  skaha = await startFakeSkaha({ startMs: 150, runMs: 300, terminateMs: 100 });
+  writeFileSync(tokenFile, 'service-token-1');
+  skaha.validTokens.add('service-token-1');
+  tokens = commandToken(`cat ${tokenFile}`, 60_000);
+  const adapter = new SkahaPlatform({ baseUrl: skaha.url, apiVersion: 'v1', renewEveryMs: 200 }, tokens, async (uuid) => {
+    const c = await findCredential(db.db, uuid);
+    return c ? sealer.open(c.accessToken) : undefined;
+  });
+  platform = (await testPlatform(db.db)).name;
+  queue = queues.for(platform);
+  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
+    db: db.db, queue, platform: adapter, timing: { pollMinMs: 50, pollMaxMs: 150, prepareGraceMs: 30_000 }, logger: quietLogger,
+  }), { connection: workerRedis, prefix, concurrency: 10 });
+});
+
+afterAll(async () => {
+  await worker.close();
+  tokens.stop();
+  await queue.obliterate({ force: true });
+  await queues.close();
+  queueRedis.disconnect();
+  workerRedis.disconnect();
+  await skaha.close();
+  rmSync(tokenFile, { force: true });
+  await db.close();
+});
+
+const headless = (command: string[]) => ({ image: { locations: ['images.canfar.net/skaha/astro-tool:1.0'] }, command, environment: { STAGE: 'test', MODE: 'x' } });
+
+async function run(spec: OfferSpec, owner?: { token: string }): Promise<string> {
+  const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, cores: 2, memoryGib: 8, ...spec }]);
+  const uuid = set.offers[0]!.uuid;
+  await acceptExecution(db.db, uuid);
+  if (owner) await keepCredential(db.db, sealer, uuid, { subject: 'owner', token: owner.token, expiresAt: Date.now() + 3_600_000 });
+  await enqueueStep(queue, uuid, 'ACCEPTED');
+  return uuid;
+}
+
+const ended = (uuid: string) => until(async () => {
+  const r = await findExecution(db.db, uuid);
+  const b = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirst();
+  return r && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.execution.phase) && b?.released_at ? r : undefined;
+}, 30_000, 100);
+
+const sessionOf = (uuid: string) => [...skaha.sessions.values()].find((s) => s.name === `eb-${uuid.slice(0, 8)}`)!;
+const exeMessages = (r: ExecutionRecord) => r.components.find((c) => c.role === 'executable')!.messages;
+
+describe('Skaha platform', () => {
+  test('headless: launched with the form fields Skaha takes, polled to Completed, deleted; the 404 after means released', async () => {
+    const uuid = await run({ executable: headless(['python', 'reduce.py', '--fast']) });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('COMPLETED');
+    const s = sessionOf(uuid);
+    expect(s).toMatchObject({ image: 'images.canfar.net/skaha/astro-tool:1.0', type: 'headless', cores: '2', ram: '8', cmd: 'python', args: 'reduce.py --fast' });
+    expect([...s.env].sort()).toEqual(['MODE=x', 'STAGE=test']);
+    expect(s.deletedAt).toBeDefined();
+    expect(skaha.requests.some((q) => q.method === 'GET' && q.path === `/skaha/v1/session/${s.id}` )).toBe(true);
+    expect(exeMessages(r).find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain('running python reduce.py --fast');
+  }, 40_000);
+
+  test('interactive: AVAILABLE with the session\'s connect URL, renewed while it runs, deleted on cancel', async () => {
+    const uuid = await run({ interactive: true, executable: { ...headless([]), network: { ports: [{ access: true, internal: { port: 8888 } }] } } });
+    const available = await until(async () => { const r = await findExecution(db.db, uuid); return r?.execution.phase === 'AVAILABLE' ? r : undefined; }, 20_000, 50);
+    const s = sessionOf(uuid);
+    expect(s.type).toBe('contributed');
+    expect(renderExecution(available, 'http://b').connectors?.[0]).toMatchObject({ protocol: 'HTTPS', location: s.connectURL });
+    await until(async () => s.renewals >= 1, 10_000, 50);
+    expect(skaha.requests.some((q) => q.method === 'POST' && q.path === `/skaha/v1/session/${s.id}?action=renew`)).toBe(true);
+    await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
+    expect(s.deletedAt).toBeDefined();
+  }, 40_000);
+
+  test('a session that fails, and a launch Skaha refuses, fail the execution with the reason', async () => {
+    const failing = await run({ executable: headless(['sh', '-c', 'fail now']) });
+    const refused = await run({ executable: { image: { locations: ['images.canfar.net/skaha/missing:1'] }, command: ['true'] } });
+    const [a, b] = await Promise.all([ended(failing), ended(refused)]);
+    expect(a.execution.phase).toBe('FAILED');
+    expect(exeMessages(a).find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain('session Failed');
+    expect(b.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(b.execution.messages)).toContain('Skaha answered 400 to launch session: image not found');
+  }, 40_000);
+
+  test('5xx is retried with backoff; the launch still happens once', async () => {
+    skaha.failNext('POST', /\/session$/, 503, 2);
+    const uuid = await run({ executable: headless(['true']) });
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+    expect([...skaha.sessions.values()].filter((s) => s.name === `eb-${uuid.slice(0, 8)}`)).toHaveLength(1);
+  }, 40_000);
+
+  test('an expired service token is replaced by running the token command again', async () => {
+    const uuid = await run({ executable: headless(['sleep', '1']) });
+    await until(async () => (await findExecution(db.db, uuid))!.execution.phase === 'PREPARING' || (await findExecution(db.db, uuid))!.execution.phase === 'AVAILABLE', 10_000, 20);
+    // The issuer rotates the token: the old one is refused from now on.
+    writeFileSync(tokenFile, 'service-token-2');
+    skaha.validTokens.add('service-token-2');
+    skaha.validTokens.delete('service-token-1');
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+    expect(skaha.requests.some((q) => q.auth === 'Bearer service-token-2')).toBe(true);
+  }, 40_000);
+
+  test('the owner\'s token, when the broker keeps one, is what Skaha sees', async () => {
+    skaha.validTokens.add('owner-token');
+    const uuid = await run({ executable: headless(['true']) }, { token: 'owner-token' });
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+    const id = sessionOf(uuid).id;
+    const calls = skaha.requests.filter((q) => q.path.includes(id));
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((q) => q.auth === 'Bearer owner-token')).toBe(true);
+  }, 40_000);
+
+  test('the v0 API paths are used when configured', async () => {
+    const v0 = new SkahaPlatform({ baseUrl: skaha.url, apiVersion: 'v0', renewEveryMs: 60_000 }, tokens);
+    const set = await storeOfferSet(db.db, platform, [{ executable: headless(['true']) }]);
+    const record = (await findExecution(db.db, set.offers[0]!.uuid))!;
+    const component = record.components.find((c) => c.role === 'executable')!;
+    const out = await v0.prepare({ record, component, state: {}, stateOf: () => ({}) });
+    expect(skaha.requests.at(-1)!.path).toBe('/skaha/v0/session');
+    const id = out.state!.sessionId as string;
+    await v0.release({ record, component, state: { sessionId: id }, stateOf: () => ({}) });
+  });
+});
