@@ -75,10 +75,20 @@ export class BrokerClient {
     return chosen;
   }
 
-  /** One execution; `waitS` long-polls until its phase changes (at most 60 s). */
-  async get(uuid: string, waitS?: number): Promise<Execution> {
+  /**
+   * One execution; `waitS` long-polls until its phase changes (at most 60 s). With `since` (the ETag
+   * of an earlier answer) it answers at once if the phase has already moved on since then.
+   */
+  async get(uuid: string, waitS?: number, since?: string): Promise<Execution> {
+    return (await this.getTagged(uuid, waitS, since)).execution;
+  }
+
+  private async getTagged(uuid: string, waitS?: number, since?: string): Promise<{ execution: Execution; etag?: string }> {
     const headers: Record<string, string> = waitS ? { Prefer: `wait=${Math.min(MAX_WAIT_S, Math.ceil(waitS))}` } : {};
-    return this.json<Execution>(await this.call('GET', `/executions/${uuid}`, { headers }));
+    if (since) headers['If-None-Match'] = since;
+    const res = await this.call('GET', `/executions/${uuid}`, { headers });
+    const etag = res.headers.get('etag') ?? undefined;
+    return { execution: await this.json<Execution>(res), ...(etag ? { etag } : {}) };
   }
 
   async setPhase(uuid: string, phase: 'ACCEPTED' | 'REJECTED' | 'CANCELLED', headers: Record<string, string> = {}): Promise<Execution> {
@@ -102,14 +112,14 @@ export class BrokerClient {
   /** Waits, by long-polls, until the execution is in one of `phases`. */
   async waitForPhase(uuid: string, phases: readonly ExecutionPhase[], opts: WaitOptions = {}): Promise<Execution> {
     const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
-    let current = await this.get(uuid);
+    let { execution: current, etag } = await this.getTagged(uuid);
     opts.onUpdate?.(current);
     while (!phases.includes(current.phase as ExecutionPhase)) {
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(uuid, current.phase);
       // Nothing more will happen to an execution that has ended in another phase.
       if (TERMINAL_PHASES.includes(current.phase as ExecutionPhase)) throw new WaitTimeoutError(uuid, current.phase);
-      current = await this.get(uuid, Math.max(1, Math.min(MAX_WAIT_S, left / 1000)));
+      ({ execution: current, etag } = await this.getTagged(uuid, Math.max(1, Math.min(MAX_WAIT_S, left / 1000)), etag));
       opts.onUpdate?.(current);
     }
     return current;

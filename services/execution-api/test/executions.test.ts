@@ -158,6 +158,20 @@ describe('long-poll', () => {
     expect(res.body.phase).toBe('REJECTED');
   });
 
+  test('If-None-Match: an ETag the execution has moved past is answered at once', async () => {
+    const set = await storeOfferSet(db.db, platform, [{}]);
+    const uuid = set.offers[0]!.uuid;
+    const first = await request(app).get(`/executions/${uuid}`);
+    const etag = first.headers.etag!;
+    expect(etag).toMatch(/^"OFFERED-\d+"$/);
+    await transitionExecution(db.db, uuid, 'OFFERED', 'REJECTED');
+    const started = Date.now();
+    const res = await request(app).get(`/executions/${uuid}`).set('Prefer', 'wait=10').set('If-None-Match', etag);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.body.phase).toBe('REJECTED');
+    expect(res.headers.etag).not.toBe(etag);
+  });
+
   test('with no change it answers after N seconds with the same phase', async () => {
     const set = await storeOfferSet(db.db, platform, [{}]);
     const res = await request(app).get(`/executions/${set.offers[0]!.uuid}`).set('Prefer', 'wait=1');

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, isTerminal, validateUpdate, type AbstractUpdate, type ExecutionPhase } from '@eb/schema';
-import { findExecution, findExecutionRow, transitionExecution, type Db } from '@eb/db';
+import { findExecution, findExecutionRow, transitionExecution, type Db, type ExecutionRecord } from '@eb/db';
 import { applyClientUpdate, canRead, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from '../phases/listener.js';
@@ -18,6 +18,12 @@ export interface ExecutionDeps {
   sealer?: Sealer;
   /** Counts the phase changes clients ask for (ACCEPTED, REJECTED, CANCELLED). */
   onClientUpdate?: (phase: string) => void;
+}
+
+/** Changes with every execution phase change: clients long-poll relative to what they last saw. */
+function etagOf(record: ExecutionRecord): string {
+  const steps = record.history.filter((h) => h.component_uuid === null).length;
+  return `"${record.execution.phase}-${steps}"`;
 }
 
 function requestedWait(req: Request): number | undefined {
@@ -49,7 +55,10 @@ export function executionRoutes(deps: ExecutionDeps): Router {
     if (wait !== undefined) {
       res.set('Preference-Applied', `wait=${wait}`);
       const phase = record.execution.phase as ExecutionPhase;
-      if (wait > 0 && !isTerminal(phase)) {
+      // With If-None-Match, the wait is for a change from the representation the client already has.
+      const seen = req.get('if-none-match');
+      const alreadyNewer = seen !== undefined && seen !== etagOf(record);
+      if (wait > 0 && !isTerminal(phase) && !alreadyNewer) {
         const aborted = new AbortController();
         req.on('close', () => aborted.abort());
         const deadline = Date.now() + wait * 1000;
@@ -62,6 +71,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
         record = await load(uuid, res);
       }
     }
+    res.set('ETag', etagOf(record));
     sendBody(req, res, 200, renderExecution(record, baseUrlOf(req)));
   };
 
