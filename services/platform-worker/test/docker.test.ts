@@ -5,28 +5,20 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'bullmq';
 import { Kinds } from '@eb/schema';
-import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
-import { StepQueues, applyClientUpdate, stepQueueName, enqueueStep, redisConnection, renderExecution, type StepJob } from '@eb/core';
-import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
-import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
+import { findExecution } from '@eb/db';
+import { applyClientUpdate, renderExecution } from '@eb/core';
+import { quietLogger, until } from '@eb/tests/support/env.js';
+import type { OfferSpec } from '@eb/tests/support/offers.js';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
-import { createStepProcessor } from '../src/steps/advance.js';
+import { messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
 
 // Against the real Docker engine that scripts/ensure-services.sh starts.
-const db = testDatabase();
-const prefix = uniquePrefix();
-const queueRedis = redisConnection(redisUrl());
-const workerRedis = redisConnection(redisUrl());
-const queues = new StepQueues(queueRedis, prefix);
-let queue: ReturnType<StepQueues['for']>;
+let h: Harness;
 const dataDir = mkdtempSync(join(tmpdir(), 'eb-docker-test-'));
 const docker = new DockerPlatform({ socketPath: '/var/run/docker.sock', dataDir, bindIp: '127.0.0.1', publicHost: '127.0.0.1', pull: false, allowPrivileged: false, downloadAttempts: 3 });
-let worker: Worker<StepJob>;
-let platform: string;
 let imageId: string;
 let files: Server;
 let filesUrl = '';
@@ -37,7 +29,6 @@ const ours: string[] = [];
 
 beforeAll(async () => {
   imageId = ensureTestImage();
-  platform = (await testPlatform(db.db, { cores: 64, memoryGib: 128 })).name;
   files = createServer((req, res) => {
     if (req.url === '/data.bin') { res.writeHead(200, { 'content-length': payload.length }); res.end(payload); return; }
     // Fails twice, then serves: the download retries with backoff.
@@ -46,10 +37,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  queue = queues.for(platform);
-  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
-    db: db.db, queue, platform: docker, timing: { pollMinMs: 100, pollMaxMs: 500, prepareGraceMs: 60_000 }, logger: quietLogger,
-  }), { connection: workerRedis, prefix, concurrency: 25 });
+  h = await startHarness(docker, { timing: { pollMinMs: 100, pollMaxMs: 500, prepareGraceMs: 60_000 }, capacity: { cores: 64, memoryGib: 128 }, concurrency: 25 });
 }, 60_000);
 
 afterEach(async () => {
@@ -61,14 +49,9 @@ afterEach(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queues.close();
-  queueRedis.disconnect();
-  workerRedis.disconnect();
+  await h.stop();
   await new Promise((r) => files.close(r));
   rmSync(dataDir, { recursive: true, force: true });
-  await db.close();
 });
 
 const container = (command: string[], extra: Record<string, unknown> = {}) => ({
@@ -76,21 +59,12 @@ const container = (command: string[], extra: Record<string, unknown> = {}) => ({
 });
 
 async function run(spec: OfferSpec): Promise<string> {
-  const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, cores: 1, memoryGib: 1, ...spec }]);
-  const uuid = set.offers[0]!.uuid;
+  const uuid = await h.run({ cores: 1, memoryGib: 1, ...spec });
   ours.push(uuid);
-  await acceptExecution(db.db, uuid);
-  await enqueueStep(queue, uuid, 'ACCEPTED');
   return uuid;
 }
 
-const ended = (uuid: string, timeoutMs = 30_000) => until(async () => {
-  const r = await findExecution(db.db, uuid);
-  const released = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirst();
-  return r && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.execution.phase) && released?.released_at ? r : undefined;
-}, timeoutMs, 100);
-
-const messagesOf = (r: ExecutionRecord, role: string) => r.components.find((c) => c.role === role)!.messages;
+const ended = (uuid: string, timeoutMs = 30_000) => h.ended(uuid, timeoutMs);
 
 const staged = (location: string, checksum?: { type: string; value: string }): OfferSpec['extra'] => [
   { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 1, max: 1 } } },
@@ -127,14 +101,14 @@ describe('Docker platform', () => {
       }),
     });
     const available = await until(async () => {
-      const r = await findExecution(db.db, uuid);
+      const r = await findExecution(h.db.db, uuid);
       return r?.execution.phase === 'AVAILABLE' ? r : undefined;
     }, 30_000, 100);
     const session = renderExecution(available, 'http://broker.test');
     const url = session.connectors?.[0]?.location;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(await (await fetch(url!)).text()).toBe('hello-from-eb\n');
-    expect((await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger)).outcome).toBe('applied');
+    expect((await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger)).outcome).toBe('applied');
     const r = await ended(uuid);
     expect(r.execution.phase).toBe('CANCELLED');
     await expect(fetch(url!)).rejects.toThrow();

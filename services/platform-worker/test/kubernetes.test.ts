@@ -1,25 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Worker } from 'bullmq';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
-import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
-import { StepQueues, applyClientUpdate, enqueueStep, redisConnection, renderExecution, stepQueueName, type StepJob } from '@eb/core';
-import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
+import { findExecution } from '@eb/db';
+import { applyClientUpdate, renderExecution } from '@eb/core';
+import { quietLogger, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { startFakeKubernetes, type FakeKubernetes } from '@eb/tests/support/fake-kubernetes.js';
-import { createStepProcessor } from '../src/steps/advance.js';
+import { messagesOf, startHarness, type Harness } from './harness.js';
 import { KubernetesPlatform } from '../src/platforms/kubernetes/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/kubernetes/objects.js';
 
 // The real @kubernetes/client-node against a small API server made in the test (no cluster here).
-const db = testDatabase();
-const prefix = uniquePrefix();
-const queueRedis = redisConnection(redisUrl());
-const workerRedis = redisConnection(redisUrl());
-const queues = new StepQueues(queueRedis, prefix);
-let queue: ReturnType<StepQueues['for']>;
-let worker: Worker<StepJob>;
-let platform: string;
+let h: Harness;
 let api: FakeKubernetes;
 let adapter: KubernetesPlatform;
 
@@ -33,42 +25,21 @@ beforeAll(async () => {
     currentContext: 'fake',
   });
   adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
-  platform = (await testPlatform(db.db)).name;
-  queue = queues.for(platform);
-  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
-    db: db.db, queue, platform: adapter, timing: { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 30_000 }, logger: quietLogger,
-  }), { connection: workerRedis, prefix, concurrency: 10 });
+  h = await startHarness(adapter);
 });
 
 afterAll(async () => {
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queues.close();
-  queueRedis.disconnect();
-  workerRedis.disconnect();
+  await h.stop();
   await api.close();
-  await db.close();
 });
 
 const exe = (args: string[], extra: Record<string, unknown> = {}) => ({ image: { locations: ['registry.example.org/astro/tool:1'], digest: 'sha256:abc' }, command: args, environment: { MODE: 'test' }, ...extra });
 
-async function run(spec: OfferSpec): Promise<string> {
-  const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, cores: 2, memoryGib: 3, ...spec }]);
-  const uuid = set.offers[0]!.uuid;
-  await acceptExecution(db.db, uuid);
-  await enqueueStep(queue, uuid, 'ACCEPTED');
-  return uuid;
-}
-
-const ended = (uuid: string) => until(async () => {
-  const r = await findExecution(db.db, uuid);
-  const b = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirst();
-  return r && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.execution.phase) && b?.released_at ? r : undefined;
-}, 30_000, 100);
+const run = (spec: OfferSpec) => h.run({ cores: 2, memoryGib: 3, ...spec });
+const ended = (uuid: string) => h.ended(uuid);
 
 const leftFor = (uuid: string) => ['Pod', 'Job', 'Service', 'PersistentVolumeClaim'].flatMap((k) => api.objects(k)).filter((o) => o.metadata.labels?.[LABEL_EXECUTION] === uuid);
 const posted = (kind: string, uuid: string) => api.requests.filter((r) => r.method === 'POST' && r.body?.kind === kind && r.body.metadata.labels?.[LABEL_EXECUTION] === uuid).map((r) => r.body);
-const messagesOf = (r: ExecutionRecord, role: string) => r.components.find((c) => c.role === role)!.messages;
 
 describe('Kubernetes platform', () => {
   test('batch: a claim, a staging Job into it, then a Job with the offer\'s requests and limits; all deleted by label', async () => {
@@ -106,11 +77,11 @@ describe('Kubernetes platform', () => {
 
   test('interactive: a Pod and a Service; AVAILABLE when Ready, with its access URL; cancel deletes them', async () => {
     const uuid = await run({ interactive: true, executable: exe(['serve'], { network: { ports: [{ access: true, internal: { port: 8888 }, protocol: 'HTTP', path: 'lab' }] } }) });
-    const available = await until(async () => { const r = await findExecution(db.db, uuid); return r?.execution.phase === 'AVAILABLE' ? r : undefined; }, 20_000, 50);
+    const available = await h.inPhase(uuid, 'AVAILABLE');
     const name = posted('Pod', uuid)[0].metadata.name;
     expect(posted('Service', uuid)[0].spec.ports[0].port).toBe(8888);
     expect(renderExecution(available, 'http://b').connectors?.[0]?.location).toBe(`https://k8s.example.org/eb-executions/${name}:8888/lab`);
-    await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
     expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
     expect(leftFor(uuid)).toEqual([]);
   }, 40_000);
@@ -151,8 +122,8 @@ describe('Kubernetes platform', () => {
   }, 40_000);
 
   test('creating again what exists (a step run twice) is not an error', async () => {
-    const set = await storeOfferSet(db.db, platform, [{ executable: exe(['true']) }]);
-    const record = (await findExecution(db.db, set.offers[0]!.uuid))!;
+    const set = await storeOfferSet(h.db.db, h.platform, [{ executable: exe(['true']) }]);
+    const record = (await findExecution(h.db.db, set.offers[0]!.uuid))!;
     const c = record.components.find((x) => x.role === 'executable')!;
     const ctx = { record, component: c, state: {}, stateOf: () => ({}) };
     await adapter.prepare(ctx);

@@ -1,60 +1,25 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Worker } from 'bullmq';
-import { acceptExecution, findExecution, type ExecutionRecord } from '@eb/db';
+import { findExecution, type ExecutionRecord } from '@eb/db';
 import { Kinds } from '@eb/schema';
-import { StepQueues, applyClientUpdate, stepQueueName, enqueueStep, redisConnection, type StepJob } from '@eb/core';
-import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
-import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
-import { createStepProcessor } from '../src/steps/advance.js';
+import { applyClientUpdate } from '@eb/core';
+import { quietLogger, until } from '@eb/tests/support/env.js';
+import type { OfferSpec } from '@eb/tests/support/offers.js';
+import { executionPhases, startHarness, type Harness } from './harness.js';
 import { SimulatedPlatform } from '../src/platforms/simulated/index.js';
 import { reconcileOnce } from '../src/reconcile/reconciler.js';
 
-const db = testDatabase();
-const prefix = uniquePrefix();
-const queueRedis = redisConnection(redisUrl());
-const workerRedis = redisConnection(redisUrl());
-const queues = new StepQueues(queueRedis, prefix);
-let queue: ReturnType<StepQueues['for']>;
-let worker: Worker<StepJob>;
-let platform: string;
-const timing = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 2000 };
+let h: Harness;
 
 beforeAll(async () => {
-  platform = (await testPlatform(db.db)).name;
-  queue = queues.for(platform);
-  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
-    db: db.db, queue, platform: new SimulatedPlatform({ prepareMs: 300, runMs: 300, releaseMs: 100 }), timing, logger: quietLogger,
-  }), { connection: workerRedis, prefix, concurrency: 10 });
+  h = await startHarness(new SimulatedPlatform({ prepareMs: 300, runMs: 300, releaseMs: 100 }), { timing: { prepareGraceMs: 2000 } });
 });
+afterAll(() => h.stop());
 
-afterAll(async () => {
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queues.close();
-  queueRedis.disconnect();
-  workerRedis.disconnect();
-  await db.close();
-});
-
-async function acceptedExecution(spec: OfferSpec, enqueue = true): Promise<string> {
-  const set = await storeOfferSet(db.db, platform, [spec]);
-  const uuid = set.offers[0]!.uuid;
-  expect((await acceptExecution(db.db, uuid)).outcome).toBe('accepted');
-  if (enqueue) await enqueueStep(queue, uuid, 'ACCEPTED');
-  return uuid;
-}
-
-const phases = (r: ExecutionRecord) => r.history.filter((h) => h.component_uuid === null).map((h) => h.phase);
-
-async function finalRecord(uuid: string, terminal: string[], timeoutMs = 15_000): Promise<ExecutionRecord> {
-  return until(async () => {
-    const r = await findExecution(db.db, uuid);
-    return r && terminal.includes(r.execution.phase) ? r : undefined;
-  }, timeoutMs);
-}
-
+const acceptedExecution = (spec: OfferSpec, enqueue = true) => h.run(spec, { enqueue });
+const phases = executionPhases;
+const finalRecord = (uuid: string, _terminal?: string[]) => h.ended(uuid);
 const bookingReleased = async (uuid: string) =>
-  (await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirstOrThrow()).released_at !== null;
+  (await h.db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirstOrThrow()).released_at !== null;
 
 describe('simulated lifecycle', () => {
   test('an accepted batch execution goes through every phase once, in order, and gives back its booking', async () => {
@@ -84,11 +49,11 @@ describe('simulated lifecycle', () => {
 
   test('cancel during PREPARING releases the platform and ends CANCELLED', async () => {
     const uuid = await acceptedExecution({ prepareMs: 5000, durationMs: 60_000, environment: { SIMULATED_PREPARE_MS: '60000' } });
-    await until(async () => (await findExecution(db.db, uuid))?.execution.phase === 'PREPARING', 5000);
-    const out = await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    await until(async () => (await findExecution(h.db.db, uuid))?.execution.phase === 'PREPARING', 5000);
+    const out = await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
     expect(out.outcome).toBe('applied');
     await until(() => bookingReleased(uuid), 5000);
-    const r = (await findExecution(db.db, uuid))!;
+    const r = (await findExecution(h.db.db, uuid))!;
     expect(r.execution.phase).toBe('CANCELLED');
     // Every component was released on the platform.
     const state = r.execution.platform_state as Record<string, { released?: boolean }>;
@@ -100,7 +65,7 @@ describe('simulated lifecycle', () => {
 describe('nothing lost, nothing twice', () => {
   test('a step owed in PostgreSQL but missing from Redis is found by the reconciler and run', async () => {
     const uuid = await acceptedExecution({}, false);
-    const report = await reconcileOnce(db.db, queue, platform, quietLogger);
+    const report = await reconcileOnce(h.db.db, h.queue, h.platform, quietLogger);
     expect(report.enqueued).toBeGreaterThanOrEqual(1);
     const r = await finalRecord(uuid, ['COMPLETED']);
     expect(phases(r)).toEqual(['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);
@@ -109,11 +74,11 @@ describe('nothing lost, nothing twice', () => {
   test('duplicate and late jobs for a phase change nothing', async () => {
     const uuid = await acceptedExecution({});
     // Copies under other ids, as a restored Redis or a second reconciler might add.
-    for (let i = 0; i < 5; i++) await queue.add('step', { uuid, phase: 'ACCEPTED' }, { jobId: `dup-${uuid}-${i}` });
+    for (let i = 0; i < 5; i++) await h.queue.add('step', { uuid, phase: 'ACCEPTED' }, { jobId: `dup-${uuid}-${i}` });
     const r = await finalRecord(uuid, ['COMPLETED']);
-    await queue.add('step', { uuid, phase: 'PREPARING' }, { jobId: `late-${uuid}` });
+    await h.queue.add('step', { uuid, phase: 'PREPARING' }, { jobId: `late-${uuid}` });
     await new Promise((res) => setTimeout(res, 500));
-    const after = (await findExecution(db.db, uuid))!;
+    const after = (await findExecution(h.db.db, uuid))!;
     expect(phases(after)).toEqual(phases(r));
     expect(new Set(phases(after)).size).toBe(phases(after).length);
   });
@@ -170,7 +135,7 @@ describe('component order', () => {
     const exe = r.components.find((c) => c.role === 'executable')!;
     expect(r.history.some((h) => h.component_uuid === exe.uuid && h.phase === 'PREPARING')).toBe(false);
     await until(() => bookingReleased(uuid), 5000);
-    const state = (await findExecution(db.db, uuid))!.execution.platform_state as Record<string, { released?: boolean }>;
+    const state = (await findExecution(h.db.db, uuid))!.execution.platform_state as Record<string, { released?: boolean }>;
     expect(r.components.filter((c) => c.role !== 'volume').every((c) => state[c.uuid]?.released)).toBe(true);
   });
 });

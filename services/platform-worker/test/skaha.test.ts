@@ -3,29 +3,22 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'bullmq';
-import { Kinds } from '@eb/schema';
-import { acceptExecution, findCredential, findExecution, type ExecutionRecord } from '@eb/db';
-import { StepQueues, applyClientUpdate, createSealer, enqueueStep, keepCredential, redisConnection, renderExecution, stepQueueName, type StepJob } from '@eb/core';
-import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
+import { findCredential, findExecution, type ExecutionRecord } from '@eb/db';
+import { applyClientUpdate, createSealer, renderExecution } from '@eb/core';
+import { quietLogger, testDatabase, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { credentialsKey } from '@eb/tests/support/auth.js';
 import { startFakeSkaha, type FakeSkaha } from '@eb/tests/support/fake-skaha.js';
-import { createStepProcessor } from '../src/steps/advance.js';
+import { startHarness, type Harness } from './harness.js';
 import { SkahaPlatform } from '../src/platforms/skaha/index.js';
 import { commandToken, type TokenSource } from '../src/platforms/skaha/token.js';
 
 // The Skaha adapter over HTTP against a stand-in for the CANFAR session API.
-const db = testDatabase();
-const prefix = uniquePrefix();
-const queueRedis = redisConnection(redisUrl());
-const workerRedis = redisConnection(redisUrl());
-const queues = new StepQueues(queueRedis, prefix);
+// The adapter reads owners' tokens through its own connection, as the worker's does.
+const db = testDatabase(2);
 const sealer = createSealer(credentialsKey());
 const tokenFile = join(tmpdir(), `skaha-token-${randomUUID()}`);
-let queue: ReturnType<StepQueues['for']>;
-let worker: Worker<StepJob>;
-let platform: string;
+let h: Harness;
 let skaha: FakeSkaha;
 let tokens: TokenSource;
 
@@ -38,20 +31,12 @@ beforeAll(async () => {
     const c = await findCredential(db.db, uuid);
     return c ? sealer.open(c.accessToken) : undefined;
   });
-  platform = (await testPlatform(db.db)).name;
-  queue = queues.for(platform);
-  worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({
-    db: db.db, queue, platform: adapter, timing: { pollMinMs: 50, pollMaxMs: 150, prepareGraceMs: 30_000 }, logger: quietLogger,
-  }), { connection: workerRedis, prefix, concurrency: 10 });
+  h = await startHarness(adapter, { timing: { pollMaxMs: 150 } });
 });
 
 afterAll(async () => {
-  await worker.close();
+  await h.stop();
   tokens.stop();
-  await queue.obliterate({ force: true });
-  await queues.close();
-  queueRedis.disconnect();
-  workerRedis.disconnect();
   await skaha.close();
   rmSync(tokenFile, { force: true });
   await db.close();
@@ -59,20 +44,9 @@ afterAll(async () => {
 
 const headless = (command: string[]) => ({ image: { locations: ['images.canfar.net/skaha/astro-tool:1.0'] }, command, environment: { STAGE: 'test', MODE: 'x' } });
 
-async function run(spec: OfferSpec, owner?: { token: string }): Promise<string> {
-  const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, cores: 2, memoryGib: 8, ...spec }]);
-  const uuid = set.offers[0]!.uuid;
-  await acceptExecution(db.db, uuid);
-  if (owner) await keepCredential(db.db, sealer, uuid, { subject: 'owner', token: owner.token, expiresAt: Date.now() + 3_600_000 });
-  await enqueueStep(queue, uuid, 'ACCEPTED');
-  return uuid;
-}
-
-const ended = (uuid: string) => until(async () => {
-  const r = await findExecution(db.db, uuid);
-  const b = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', uuid).executeTakeFirst();
-  return r && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.execution.phase) && b?.released_at ? r : undefined;
-}, 30_000, 100);
+const run = (spec: OfferSpec, owner?: { token: string }) =>
+  h.run({ cores: 2, memoryGib: 8, ...spec }, owner ? { owner: { ...owner, sealer } } : {});
+const ended = (uuid: string) => h.ended(uuid);
 
 const sessionOf = (uuid: string) => [...skaha.sessions.values()].find((s) => s.name === `eb-${uuid.slice(0, 8)}`)!;
 const exeMessages = (r: ExecutionRecord) => r.components.find((c) => c.role === 'executable')!.messages;
@@ -92,13 +66,13 @@ describe('Skaha platform', () => {
 
   test('interactive: AVAILABLE with the session\'s connect URL, renewed while it runs, deleted on cancel', async () => {
     const uuid = await run({ interactive: true, executable: { ...headless([]), network: { ports: [{ access: true, internal: { port: 8888 } }] } } });
-    const available = await until(async () => { const r = await findExecution(db.db, uuid); return r?.execution.phase === 'AVAILABLE' ? r : undefined; }, 20_000, 50);
+    const available = await h.inPhase(uuid, 'AVAILABLE');
     const s = sessionOf(uuid);
     expect(s.type).toBe('contributed');
     expect(renderExecution(available, 'http://b').connectors?.[0]).toMatchObject({ protocol: 'HTTPS', location: s.connectURL });
     await until(async () => s.renewals >= 1, 10_000, 50);
     expect(skaha.requests.some((q) => q.method === 'POST' && q.path === `/skaha/v1/session/${s.id}?action=renew`)).toBe(true);
-    await applyClientUpdate(db.db, queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
     expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
     expect(s.deletedAt).toBeDefined();
   }, 40_000);
@@ -122,7 +96,7 @@ describe('Skaha platform', () => {
 
   test('an expired service token is replaced by running the token command again', async () => {
     const uuid = await run({ executable: headless(['sleep', '1']) });
-    await until(async () => (await findExecution(db.db, uuid))!.execution.phase === 'PREPARING' || (await findExecution(db.db, uuid))!.execution.phase === 'AVAILABLE', 10_000, 20);
+    await until(async () => (await findExecution(h.db.db, uuid))!.execution.phase === 'PREPARING' || (await findExecution(h.db.db, uuid))!.execution.phase === 'AVAILABLE', 10_000, 20);
     // The issuer rotates the token: the old one is refused from now on.
     writeFileSync(tokenFile, 'service-token-2');
     skaha.validTokens.add('service-token-2');
@@ -143,8 +117,8 @@ describe('Skaha platform', () => {
 
   test('the v0 API paths are used when configured', async () => {
     const v0 = new SkahaPlatform({ baseUrl: skaha.url, apiVersion: 'v0', renewEveryMs: 60_000 }, tokens);
-    const set = await storeOfferSet(db.db, platform, [{ executable: headless(['true']) }]);
-    const record = (await findExecution(db.db, set.offers[0]!.uuid))!;
+    const set = await storeOfferSet(h.db.db, h.platform, [{ executable: headless(['true']) }]);
+    const record = (await findExecution(h.db.db, set.offers[0]!.uuid))!;
     const component = record.components.find((c) => c.role === 'executable')!;
     const out = await v0.prepare({ record, component, state: {}, stateOf: () => ({}) });
     expect(skaha.requests.at(-1)!.path).toBe('/skaha/v0/session');
