@@ -114,6 +114,23 @@ describe('Docker platform', () => {
     await expect(fetch(url!)).rejects.toThrow();
   }, 60_000);
 
+  test('storage has the booked size: the container sees it and cannot write past it', async () => {
+    const uuid = await run({
+      executable: container(['sh', '-c', 'df -k /output | tail -1; dd if=/dev/zero of=/output/big bs=1M count=1100 2>&1 | grep -E "No space|records out"; exit 7']),
+      extra: [
+        { role: 'storage', name: 'out', kind: Kinds.simpleStorage, spec: { size: { min: 1, max: 1 } } },
+        { role: 'volume', name: 'o', kind: Kinds.simpleVolumeMount, spec: { path: '/output', mode: 'READWRITE', resource: 'out' } },
+      ],
+    });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('FAILED');
+    const log = messagesOf(r, 'executable').find((m) => m.kind === 'urn:exit-code')!.values!.log!;
+    const sizeKb = Number(/^\S+\s+(\d+)/m.exec(log)![1]);
+    expect(sizeKb).toBeGreaterThan(0.9 * 2 ** 20);
+    expect(sizeKb).toBeLessThanOrEqual(2 ** 20);
+    expect(log).toMatch(/No space left on device/);
+  }, 60_000);
+
   test('a failing job: FAILED with the exit code and the last lines of its log', async () => {
     const uuid = await run({ executable: container(['sh', '-c', 'echo working; echo boom >&2; exit 3']) });
     const r = await ended(uuid);

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -11,22 +11,26 @@ import type { DockerSettings } from './config.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
+import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
 
 const GiB = 2 ** 30;
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 /**
- * Runs executions as containers on a Docker engine. Storage is a host directory per component (bind-
- * mounted, removed at release); data is streamed into its storage's directory before the container is
+ * Runs executions as containers on a Docker engine. Storage is a host filesystem per component, of the
+ * booked size (a loop-mounted ext4 image; a plain directory where the worker cannot mount), bind-mounted
+ * and removed at release; data is streamed into its storage's directory before the container is
  * created; the container gets the offer's cores and memory as limits and publishes its ports on the
  * bind address. Everything carries the broker's labels.
  */
 export class DockerPlatform implements PlatformAdapter {
   readonly name = 'docker';
   readonly docker: Docker;
+  private storageMode: Promise<StorageMode>;
 
   constructor(private readonly s: DockerSettings) {
     this.docker = new Docker({ socketPath: s.socketPath });
+    this.storageMode = s.storage ? Promise.resolve(s.storage) : detectStorageMode();
   }
 
   async ping(): Promise<boolean> {
@@ -51,8 +55,10 @@ export class DockerPlatform implements PlatformAdapter {
     switch (ctx.component.role) {
       case 'storage': {
         const path = this.dirFor(ctx, ctx.component);
-        await mkdir(path, { recursive: true, mode: 0o755 });
-        return { state: { path } };
+        const sizeGib = (ctx.component.spec as { size?: { min?: number } }).size?.min ?? 1;
+        const mode = await this.storageMode;
+        await createStorage(path, sizeGib, mode);
+        return { state: { path, sizeGib, mode } };
       }
       case 'data':
         return this.stage(ctx);
@@ -223,7 +229,7 @@ export class DockerPlatform implements PlatformAdapter {
       }
       case 'storage':
       case 'data': {
-        await rm(this.dirFor(ctx, ctx.component), { recursive: true, force: true });
+        await removeStorage(this.dirFor(ctx, ctx.component));
         // The execution's own directory goes with its last component.
         if (ctx.component.role === 'storage' || !this.storageNamed(ctx, (ctx.component.spec as DataResource).storage)) {
           await rm(join(this.s.dataDir, ctx.record.execution.uuid), { recursive: true, force: true }).catch(() => undefined);
