@@ -15,13 +15,14 @@ export type LifecyclePhase = (typeof LifecyclePhases)[number];
 
 const executionTransitions: Record<ExecutionPhase, readonly ExecutionPhase[]> = {
   INITIAL: ['OFFERED'],
-  OFFERED: ['ACCEPTED', 'REJECTED', 'EXPIRED'],
+  // A client may cancel at any phase until the end; cancelling an offer is like rejecting it.
+  OFFERED: ['ACCEPTED', 'REJECTED', 'EXPIRED', 'CANCELLED'],
   ACCEPTED: ['WAITING', 'FAILED', 'CANCELLED'],
   WAITING: ['PREPARING', 'FAILED', 'CANCELLED'],
   PREPARING: ['AVAILABLE', 'FAILED', 'CANCELLED'],
   AVAILABLE: ['RUNNING', 'RELEASING', 'FAILED', 'CANCELLED'],
   RUNNING: ['RELEASING', 'FAILED', 'CANCELLED'],
-  RELEASING: ['COMPLETED', 'FAILED'],
+  RELEASING: ['COMPLETED', 'FAILED', 'CANCELLED'],
   REJECTED: [],
   EXPIRED: [],
   COMPLETED: [],

@@ -115,9 +115,14 @@ describe('POST /executions/{uuid}', () => {
       expect(res.headers['content-type']).toMatch(/problem\+json/);
     }
     expect((await findExecutionRow(db.db, uuid))?.phase).toBe('OFFERED');
+    // Cancelling an offer ends it and gives back its hold; after that, nothing more can change.
     const cancelOffer = await request(app).post(`/executions/${uuid}`).send(update('CANCELLED'));
-    expect(cancelOffer.status).toBe(409);
-    expect(cancelOffer.body.detail).toMatch(/reachable only from/);
+    expect(cancelOffer.status).toBe(200);
+    expect(cancelOffer.body.phase).toBe('CANCELLED');
+    expect((await bookingOf(uuid)).released_at).not.toBeNull();
+    const late = await request(app).post(`/executions/${uuid}`).send(update('ACCEPTED'));
+    expect(late.status).toBe(409);
+    expect(late.body.detail).toMatch(/reachable only from OFFERED/);
   });
 
   test('an offer not accepted before it expires becomes EXPIRED, and accepting it is refused', async () => {

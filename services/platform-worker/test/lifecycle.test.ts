@@ -62,6 +62,24 @@ describe('simulated lifecycle', () => {
   });
 });
 
+describe('cancel at any phase', () => {
+  test('WAITING (start in the future) and AVAILABLE (interactive) both end CANCELLED with everything released', async () => {
+    const waiting = await acceptedExecution({ startInMs: 60_000 });
+    const interactive = await acceptedExecution({ interactive: true, durationMs: 60_000 });
+    await h.inPhase(waiting, 'WAITING');
+    await h.inPhase(interactive, 'AVAILABLE');
+    for (const uuid of [waiting, interactive]) {
+      const out = await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+      expect(out.outcome).toBe('applied');
+    }
+    for (const uuid of [waiting, interactive]) {
+      const r = await h.ended(uuid);
+      expect(r.execution.phase).toBe('CANCELLED');
+      expect(r.components.filter((c) => c.role !== 'volume').every((c) => c.phase === 'CANCELLED')).toBe(true);
+    }
+  });
+});
+
 describe('nothing lost, nothing twice', () => {
   test('a step owed in PostgreSQL but missing from Redis is found by the reconciler and run', async () => {
     const uuid = await acceptedExecution({}, false);

@@ -34,7 +34,7 @@ export async function applyPhase(
   const ids = moved.map((r) => r.uuid);
   if (ids.length === 0) return ids;
   await recordPhase(trx, ids, to, note);
-  if (RELEASES_HOLD.includes(to)) await releaseBookings(trx, ids);
+  if (RELEASES_HOLD.includes(to) || (from === 'OFFERED' && to === 'CANCELLED')) await releaseBookings(trx, ids);
   return ids;
 }
 
