@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
-import { acceptExecution, ownerUsage } from '@eb/db';
+import { acceptExecution, findExecutionRow, ownerUsage } from '@eb/db';
 import { StepQueues, redisConnection } from '@eb/core';
 import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
@@ -95,5 +95,15 @@ describe('user quota', () => {
     expect(await policy.check(ranged, ctx)).toEqual([]);
     expect(ranged.cores.max).toBe(1);
     expect(ranged.memoryGib.max).toBe(4);
+  });
+
+  test('is enforced again at acceptance: two offers within the quota cannot both be accepted past it', async () => {
+    const owner = `user-${randomUUID()}`;
+    const first = await storeOfferSet(db.db, platform, [{ cores: 3 }], 300_000, owner);
+    const second = await storeOfferSet(db.db, platform, [{ cores: 2 }], 300_000, owner);
+    expect((await acceptExecution(db.db, first.offers[0]!.uuid, { cores: 4 })).outcome).toBe('accepted');
+    const refused = await acceptExecution(db.db, second.offers[0]!.uuid, { cores: 4 });
+    expect(refused).toMatchObject({ outcome: 'over-quota', detail: expect.stringContaining('user-quota') });
+    expect((await findExecutionRow(db.db, second.offers[0]!.uuid))?.phase).toBe('OFFERED');
   });
 });

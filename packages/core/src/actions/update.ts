@@ -44,6 +44,7 @@ export async function applyClientUpdate(
       if (r.outcome === 'accepted') return { outcome: 'applied' };
       if (r.outcome === 'not-found') return r;
       if (r.outcome === 'expired') return { outcome: 'conflict', phase: 'EXPIRED', detail: 'The offer expired before it was accepted.' };
+      if (r.outcome === 'over-quota') return { outcome: 'conflict', phase: 'OFFERED', detail: r.detail };
       continue;
     }
     if (await transitionExecution(db, uuid, from, target, `${target.toLowerCase()} by the client`)) {

@@ -49,18 +49,37 @@ export type AcceptOutcome =
   | { outcome: 'accepted'; platform: string; rejectedSiblings: string[] }
   | { outcome: 'not-found' }
   | { outcome: 'expired' }
+  | { outcome: 'over-quota'; detail: string }
   | { outcome: 'conflict'; phase: ExecutionPhase };
+
+/** Most cores and memory one owner may hold in accepted, unfinished executions. */
+export interface OwnerQuota {
+  cores?: number;
+  memoryGib?: number;
+}
 
 /**
  * Accepts an offer: its hold becomes a booking and the other offers of its set are rejected, their
  * holds released. Taken under the platform lock, and re-checking expiry against the clock, so an offer
  * cannot be accepted after a planner has already counted its hold as lapsed.
  */
-export async function acceptExecution(db: Db, uuid: string): Promise<AcceptOutcome> {
+export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = {}): Promise<AcceptOutcome> {
   return db.transaction().execute(async (trx): Promise<AcceptOutcome> => {
-    const row = await trx.selectFrom('executions').select(['platform', 'offerset_uuid']).where('uuid', '=', uuid).executeTakeFirst();
+    const row = await trx.selectFrom('executions').select(['platform', 'offerset_uuid', 'owner', 'cores', 'memory_gib', 'phase']).where('uuid', '=', uuid).executeTakeFirst();
     if (!row) return { outcome: 'not-found' };
     await lockPlatform(trx, row.platform);
+    if (row.phase === 'OFFERED' && (quota.cores !== undefined || quota.memoryGib !== undefined)) {
+      // Offers were within the quota when made; two accepted together might not be. Checked again here.
+      const used = await trx.selectFrom('executions')
+        .select([sql<number>`coalesce(sum(cores), 0)::int`.as('cores'), sql<number>`coalesce(sum(memory_gib), 0)::int`.as('memoryGib')])
+        .where('owner', '=', row.owner).where('phase', 'in', [...ActivePhases]).executeTakeFirstOrThrow();
+      if (quota.cores !== undefined && used.cores + row.cores > quota.cores) {
+        return { outcome: 'over-quota', detail: `${row.owner} holds ${used.cores} of ${quota.cores} cores; this offer's ${row.cores} would go over the user-quota policy` };
+      }
+      if (quota.memoryGib !== undefined && used.memoryGib + row.memory_gib > quota.memoryGib) {
+        return { outcome: 'over-quota', detail: `${row.owner} holds ${used.memoryGib} of ${quota.memoryGib} GiB; this offer's ${row.memory_gib} GiB would go over the user-quota policy` };
+      }
+    }
     const accepted = await trx
       .updateTable('executions')
       .set({ phase: 'ACCEPTED', modified: sql<Date>`clock_timestamp()` })

@@ -108,7 +108,9 @@ export function offersetRoutes(deps: OffersetDeps): Router {
       });
     }
     const accepted = await acceptOffer(db, deps.queues, first.uuid, deps.logger);
-    if (accepted.outcome !== 'accepted') throw new HttpProblem(409, 'Conflict', `The first offer could not be accepted (${accepted.outcome}).`);
+    if (accepted.outcome !== 'accepted') {
+      throw new HttpProblem(409, 'Conflict', accepted.outcome === 'over-quota' ? accepted.detail : `The first offer could not be accepted (${accepted.outcome}).`);
+    }
     deps.metrics.accepted.inc();
     await keepCredential(db, deps.sealer, first.uuid, principalOf(res), req.get('x-refresh-token'));
     const location = `${baseUrlOf(req)}/executions/${first.uuid}`;
