@@ -91,6 +91,10 @@ describe('Docker platform', () => {
     expect(log).toMatch(/cpu=(100000|100000 100000)/);
     expect(log).toContain(`mem=${2 ** 30}`);
     expect(messagesOf(r, 'data')).toContainEqual(expect.objectContaining({ kind: 'urn:data-staged', values: expect.objectContaining({ bytes: String(payload.length) }) }));
+    // Progress was recorded while it downloaded (a quarter at a time, the length being known).
+    const progress = messagesOf(r, 'data').filter((m) => m.kind === 'urn:data-progress');
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress[0]!.values).toMatchObject({ total: String(payload.length) });
   }, 60_000);
 
   test('interactive: AVAILABLE only once the port answers, reached through its access URL, then cancelled', async () => {

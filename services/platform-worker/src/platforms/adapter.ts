@@ -12,6 +12,8 @@ export interface ComponentContext {
   state: Record<string, unknown>;
   /** State saved for the other components (e.g. the directory a storage component was given). */
   stateOf(componentUuid: string): Record<string, unknown>;
+  /** Records messages on the component at once, for long calls that report as they go. */
+  report?(messages: MessageItem[]): Promise<void>;
 }
 
 /** What an adapter hands back: state to merge into the component's, and messages to show on it. */

@@ -41,6 +41,7 @@ export function createStepProcessor(deps: StepDeps) {
       record, component,
       state: { ...(all[component.uuid] ?? {}) },
       stateOf: (uuid) => ({ ...(all[uuid] ?? {}) }),
+      report: (messages) => appendComponentMessages(db, component.uuid, messages),
     };
   }
 

@@ -30,7 +30,8 @@ export function fileNameFor(url: string, fallback: string): string {
  * attempt and the outcome. The file appears under its final name only when complete and verified.
  */
 export async function download(
-  url: string, dir: string, name: string, opts: { checksum?: Checksum; maxBytes?: number; attempts: number; backoffMs?: number },
+  url: string, dir: string, name: string,
+  opts: { checksum?: Checksum; maxBytes?: number; attempts: number; backoffMs?: number; onProgress?: (m: MessageItem) => void },
 ): Promise<DownloadResult> {
   const messages: MessageItem[] = [];
   await mkdir(dir, { recursive: true });
@@ -44,12 +45,20 @@ export async function download(
       const res = await fetch(url, { redirect: 'follow' });
       if (!res.ok || !res.body) throw new HttpStatusError(res.status, `HTTP ${res.status} from ${url}`);
       const hash = algorithm ? createHash(algorithm) : undefined;
+      const total = Number(res.headers.get('content-length')) || undefined;
+      // Progress every quarter of a known length, else every 64 MiB.
+      const step = total ? Math.ceil(total / 4) : 64 * 2 ** 20;
+      let nextReport = step;
       let bytes = 0;
       const meter = new Transform({
         transform(chunk: Buffer, _enc, done) {
           bytes += chunk.length;
           if (opts.maxBytes !== undefined && bytes > opts.maxBytes) return done(new TooLargeError(`larger than the ${opts.maxBytes} bytes of storage booked`));
           hash?.update(chunk);
+          if (opts.onProgress && bytes >= nextReport && (!total || bytes < total)) {
+            nextReport += step;
+            opts.onProgress(message('urn:data-progress', 'INFO', 'Downloaded {bytes} of {total} bytes from {url}', { bytes, total: total ?? 'unknown', url }));
+          }
           done(null, chunk);
         },
       });

@@ -78,6 +78,7 @@ export class DockerPlatform implements PlatformAdapter {
     try {
       const r = await download(url, this.dataDir(ctx, ctx.component), fileNameFor(url, ctx.component.name ?? 'data'), {
         attempts: this.s.downloadAttempts,
+        onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
         ...(spec.checksum ? { checksum: spec.checksum } : {}),
         ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB } : {}),
       });
