@@ -27,7 +27,7 @@ const workers = Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath
   env: {
     ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
     EB_SIM_PREPARE: String(SIM_PREPARE_MS), EB_SIM_RUN: '200', EB_SIM_RELEASE: '50', EB_POLL_MIN: '50', EB_POLL_MAX: '1000',
-    EB_WORKER_CONCURRENCY: '50', EB_RECONCILE_EVERY: 'PT5S', PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false',
+    EB_WORKER_CONCURRENCY: '50', EB_RECONCILE_EVERY: process.env.BENCH_RECONCILE ?? 'PT5S', PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false',
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 }));

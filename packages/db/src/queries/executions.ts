@@ -45,6 +45,18 @@ export async function findExecution(db: Db, uuid: string): Promise<ExecutionReco
   return (await findExecutions(db, [uuid]))[0];
 }
 
+/**
+ * What a worker step needs: the execution and its components, without the history. Each component's
+ * own phase is changed by compare-and-set, so the two reads need not share a snapshot.
+ */
+export async function findExecutionForStep(db: Db, uuid: string): Promise<ExecutionRecord | undefined> {
+  const [execution, components] = await Promise.all([
+    db.selectFrom('executions').selectAll().where('uuid', '=', uuid).executeTakeFirst(),
+    db.selectFrom('components').selectAll().where('execution_uuid', '=', uuid).orderBy('position').execute(),
+  ]);
+  return execution && { execution, components, history: [] };
+}
+
 export type AcceptOutcome =
   | { outcome: 'accepted'; platform: string; rejectedSiblings: string[] }
   | { outcome: 'not-found' }

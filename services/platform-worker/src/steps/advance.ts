@@ -2,7 +2,7 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendComponentMessages, appendExecutionMessages, findExecution, moveComponent, releaseExecutionBookings,
+  appendComponentMessages, appendExecutionMessages, findExecutionForStep, findExecutionRow, moveComponent, releaseExecutionBookings,
   setPlatformState, transitionExecution, type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import { enqueueStep, type StepJob } from '@eb/core';
@@ -89,6 +89,12 @@ export function createStepProcessor(deps: StepDeps) {
         if (waitsForStart(c) && !started) continue;
         if (!dependenciesOf(c, record).every((d) => d.phase === 'AVAILABLE')) continue;
         await save(ctx, await platform.prepare(ctx));
+        // A cancel may have come, and its release run, while the platform was creating this: if so,
+        // release what was just made, or it would outlive the execution.
+        if ((await findExecutionRow(db, e.uuid))?.phase !== phase) {
+          await platform.release(ctx).catch((err: unknown) => logger.warn({ uuid: e.uuid, err: (err as Error).message }, 'late release failed'));
+          return 'failed';
+        }
         await moveTo(c, 'PREPARING', 'preparing');
       }
       if (c.phase === 'PREPARING') {
@@ -219,7 +225,7 @@ export function createStepProcessor(deps: StepDeps) {
 
   return async function processStep(job: Job<StepJob>, token?: string): Promise<void> {
     const { uuid, phase } = job.data;
-    const record = await findExecution(db, uuid);
+    const record = await findExecutionForStep(db, uuid);
     // Stale: the execution moved on (release jobs stay useful after FAILED/CANCELLED only).
     if (!record || record.execution.phase !== phase) return;
     const polls = job.data.polls ?? 0;
@@ -239,7 +245,7 @@ export function createStepProcessor(deps: StepDeps) {
           await appendExecutionMessages(db, uuid, [m]);
           throw err;
         }
-        const current = await findExecution(db, uuid);
+        const current = await findExecutionForStep(db, uuid);
         if (current?.execution.phase === phase) await fail(current, phase, [m]);
         return;
       }
