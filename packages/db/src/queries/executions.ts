@@ -1,10 +1,10 @@
 import { sql, type Selectable } from 'kysely';
-import { ActivePhases, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
+import { ActivePhases, canTransitionComponent, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { ComponentsTable, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
 import { lockPlatform } from './platforms.js';
-import { applyPhase, recordPhase, transitionComponent } from './phase.js';
+import { PHASE_CHANNEL, applyPhase, recordPhase } from './phase.js';
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type ComponentRow = Selectable<ComponentsTable>;
@@ -130,7 +130,7 @@ export async function transitionExecution(
   to: ExecutionPhase,
   note?: string,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => (await applyPhase(trx, [uuid], from, to, note)).length === 1);
+  return (await applyPhase(db, [uuid], from, to, note)).length === 1;
 }
 
 /** Offers whose expiry has passed become EXPIRED and give back their holds. */
@@ -214,7 +214,10 @@ export async function acceptAllOffered(db: Db, platform: string): Promise<number
   });
 }
 
-/** A guarded component phase change in its own transaction. */
+/**
+ * A guarded component phase change as one statement (so one round trip, and atomic): compare-and-set,
+ * history row and notification together. False when the component was not in any of `from`.
+ */
 export async function moveComponent(
   db: Db,
   componentUuid: string,
@@ -222,7 +225,19 @@ export async function moveComponent(
   to: LifecyclePhase,
   note?: string,
 ): Promise<boolean> {
-  return db.transaction().execute((trx) => transitionComponent(trx, componentUuid, from, to, note));
+  const allowed = from.filter((f) => canTransitionComponent(f, to));
+  if (allowed.length === 0) throw new Error(`illegal component transition ${from.join('|')} -> ${to}`);
+  const { rows } = await sql<{ execution_uuid: string }>`
+    with moved as (
+      update components set phase = ${to}
+      where uuid = ${componentUuid} and phase = any(${allowed}::text[])
+      returning execution_uuid
+    ), recorded as (
+      insert into phase_history (execution_uuid, component_uuid, phase, note)
+      select execution_uuid, ${componentUuid}, ${to}, ${note ?? null} from moved
+    )
+    select execution_uuid, pg_notify(${PHASE_CHANNEL}, execution_uuid::text) from moved`.execute(db);
+  return rows.length === 1;
 }
 
 export async function appendComponentMessages(db: Db, componentUuid: string, messages: MessageItem[]): Promise<void> {

@@ -1,7 +1,6 @@
-import { sql, type Transaction } from 'kysely';
-import { canTransition, canTransitionComponent, componentEffects, type ExecutionPhase, type LifecyclePhase } from '@eb/schema';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { canTransition, componentEffects, type ExecutionPhase } from '@eb/schema';
 import type { Database } from '../schema.js';
-import { releaseBookings } from './bookings.js';
 
 /** Channel on which every committed phase change is announced (payload: execution uuid). */
 export const PHASE_CHANNEL = 'eb_execution_phase';
@@ -13,10 +12,10 @@ const RELEASES_HOLD: readonly ExecutionPhase[] = ['REJECTED', 'EXPIRED', 'COMPLE
 /**
  * Moves executions from one phase to another as a compare-and-set on the current phase, and records
  * the change. Returns the uuids that moved: an execution no longer in `from` is left alone, so a late or
- * repeated step is a no-op. Must run inside a transaction so the history and notification commit with it.
+ * repeated step is a no-op.
  */
 export async function applyPhase(
-  trx: Transaction<Database>,
+  trx: Transaction<Database> | Kysely<Database>,
   uuids: string[],
   from: ExecutionPhase,
   to: ExecutionPhase,
@@ -24,18 +23,32 @@ export async function applyPhase(
 ): Promise<string[]> {
   if (!canTransition(from, to)) throw new Error(`illegal transition ${from} -> ${to}`);
   if (uuids.length === 0) return [];
-  const moved = await trx
-    .updateTable('executions')
-    .set({ phase: to, modified: sql<Date>`clock_timestamp()` })
-    .where('uuid', 'in', uuids)
-    .where('phase', '=', from)
-    .returning('uuid')
-    .execute();
-  const ids = moved.map((r) => r.uuid);
-  if (ids.length === 0) return ids;
-  await recordPhase(trx, ids, to, note);
-  if (RELEASES_HOLD.includes(to) || (from === 'OFFERED' && to === 'CANCELLED')) await releaseBookings(trx, ids);
-  return ids;
+  const effect = componentEffects[to];
+  const releaseHold = RELEASES_HOLD.includes(to) || (from === 'OFFERED' && to === 'CANCELLED');
+  // One statement, so one round trip and atomic even outside a transaction: the move, its history,
+  // what it does to the components, the hold it gives back, and the notification.
+  const { rows } = await sql<{ uuid: string }>`
+    with moved as (
+      update executions set phase = ${to}, modified = clock_timestamp()
+      where uuid = any(${uuids}::uuid[]) and phase = ${from}
+      returning uuid
+    ), recorded as (
+      insert into phase_history (execution_uuid, component_uuid, phase, note)
+      select uuid, null, ${to}, ${note ?? null} from moved
+    ), components_moved as (
+      update components set phase = ${effect?.to ?? 'INITIALIZING'}
+      where execution_uuid in (select uuid from moved) and phase = any(${[...(effect?.from ?? [])]}::text[])
+      returning uuid, execution_uuid
+    ), components_recorded as (
+      insert into phase_history (execution_uuid, component_uuid, phase, note)
+      select execution_uuid, uuid, ${effect?.to ?? 'INITIALIZING'}, ${note ?? null} from components_moved
+      on conflict do nothing
+    ), released as (
+      update bookings set released_at = clock_timestamp()
+      where ${releaseHold} and execution_uuid in (select uuid from moved) and released_at is null
+    )
+    select uuid, pg_notify(${PHASE_CHANNEL}, uuid::text) from moved`.execute(trx);
+  return rows.map((r) => r.uuid);
 }
 
 /** History, component phases and notification for executions that have just entered `to`. */
@@ -66,32 +79,4 @@ export async function recordPhase(
     }
   }
   for (const id of ids) await sql`select pg_notify(${PHASE_CHANNEL}, ${id})`.execute(trx);
-}
-
-/**
- * Moves one component from one of `from` to `to` (compare-and-set), recording it once and announcing
- * the change on its execution. Returns false when the component was not in any of `from`.
- */
-export async function transitionComponent(
-  trx: Transaction<Database>,
-  componentUuid: string,
-  from: readonly LifecyclePhase[],
-  to: LifecyclePhase,
-  note?: string,
-): Promise<boolean> {
-  const allowed = from.filter((f) => canTransitionComponent(f, to));
-  if (allowed.length === 0) throw new Error(`illegal component transition ${from.join('|')} -> ${to}`);
-  const moved = await trx
-    .updateTable('components')
-    .set({ phase: to })
-    .where('uuid', '=', componentUuid)
-    .where('phase', 'in', allowed)
-    .returning('execution_uuid')
-    .executeTakeFirst();
-  if (!moved) return false;
-  await trx.insertInto('phase_history')
-    .values({ execution_uuid: moved.execution_uuid, component_uuid: componentUuid, phase: to, note: note ?? null })
-    .execute();
-  await sql`select pg_notify(${PHASE_CHANNEL}, ${moved.execution_uuid})`.execute(trx);
-  return true;
 }
