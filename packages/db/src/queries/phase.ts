@@ -78,5 +78,5 @@ export async function recordPhase(
         .execute();
     }
   }
-  for (const id of ids) await sql`select pg_notify(${PHASE_CHANNEL}, ${id})`.execute(trx);
+  await sql`select pg_notify(${PHASE_CHANNEL}, id::text) from unnest(${ids}::uuid[]) as id`.execute(trx);
 }
