@@ -26,7 +26,6 @@ const pct = (xs: number[], p: number) => {
 export async function runLoad(client: BrokerClient, request: string, count: number, concurrency: number, timeoutMs: number): Promise<LoadSummary> {
   const s: LoadSummary = { count, seconds: 0, offersPerSecond: 0, acceptsPerSecond: 0, phases: {}, offerMs: [], acceptToAvailableMs: [], acceptToCompletedMs: [], errors: 0 };
   let next = 0;
-  let offerTime = 0;
   let accepts = 0;
   const started = Date.now();
   const one = async () => {
@@ -40,7 +39,6 @@ export async function runLoad(client: BrokerClient, request: string, count: numb
     }
     const t1 = Date.now();
     s.offerMs.push(t1 - t0);
-    offerTime += t1 - t0;
     let offer;
     try {
       offer = client.pickOffer(set);
@@ -76,7 +74,6 @@ export async function runLoad(client: BrokerClient, request: string, count: numb
   s.seconds = (Date.now() - started) / 1000;
   s.offersPerSecond = s.offerMs.length / s.seconds;
   s.acceptsPerSecond = accepts / s.seconds;
-  void offerTime;
   return s;
 }
 

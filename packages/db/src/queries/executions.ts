@@ -1,7 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { ActivePhases, canTransitionComponent, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
-import type { ComponentsTable, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
+import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
 import { lockPlatform } from './platforms.js';
 import { PHASE_CHANNEL, applyPhase, recordPhase } from './phase.js';
@@ -82,9 +82,7 @@ export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = 
     await lockPlatform(trx, row.platform);
     if (row.phase === 'OFFERED' && (quota.cores !== undefined || quota.memoryGib !== undefined)) {
       // Offers were within the quota when made; two accepted together might not be. Checked again here.
-      const used = await trx.selectFrom('executions')
-        .select([sql<number>`coalesce(sum(cores), 0)::int`.as('cores'), sql<number>`coalesce(sum(memory_gib), 0)::int`.as('memoryGib')])
-        .where('owner', '=', row.owner).where('phase', 'in', [...ActivePhases]).executeTakeFirstOrThrow();
+      const used = await ownerUsage(trx, row.owner);
       if (quota.cores !== undefined && used.cores + row.cores > quota.cores) {
         return { outcome: 'over-quota', detail: `${row.owner} holds ${used.cores} of ${quota.cores} cores; this offer's ${row.cores} would go over the user-quota policy` };
       }
@@ -194,7 +192,7 @@ export async function appendExecutionMessages(db: Db, uuid: string, messages: Me
 }
 
 /** What an owner's accepted, unfinished executions hold now (for quotas). */
-export async function ownerUsage(db: Db, owner: string): Promise<{ cores: number; memoryGib: number }> {
+export async function ownerUsage(db: Db | Transaction<Database>, owner: string): Promise<{ cores: number; memoryGib: number }> {
   const row = await db
     .selectFrom('executions')
     .select([sql<number>`coalesce(sum(cores), 0)::int`.as('cores'), sql<number>`coalesce(sum(memory_gib), 0)::int`.as('memoryGib')])

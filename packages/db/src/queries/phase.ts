@@ -51,7 +51,11 @@ export async function applyPhase(
   return rows.map((r) => r.uuid);
 }
 
-/** History, component phases and notification for executions that have just entered `to`. */
+/**
+ * History and notification for executions that have just entered `to` by a change made elsewhere
+ * (creation as OFFERED, acceptance). Those phases leave the components as they are; phases that move
+ * components go through applyPhase.
+ */
 export async function recordPhase(
   trx: Transaction<Database>,
   ids: string[],
@@ -62,21 +66,5 @@ export async function recordPhase(
     .insertInto('phase_history')
     .values(ids.map((id) => ({ execution_uuid: id, component_uuid: null, phase: to, note: note ?? null })))
     .execute();
-  const effect = componentEffects[to];
-  if (effect) {
-    const moved = await trx
-      .updateTable('components')
-      .set({ phase: effect.to })
-      .where('execution_uuid', 'in', ids)
-      .where('phase', 'in', [...effect.from])
-      .returning(['uuid', 'execution_uuid'])
-      .execute();
-    if (moved.length) {
-      await trx.insertInto('phase_history')
-        .values(moved.map((c) => ({ execution_uuid: c.execution_uuid, component_uuid: c.uuid, phase: effect.to, note: note ?? null })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
-  }
   await sql`select pg_notify(${PHASE_CHANNEL}, id::text) from unnest(${ids}::uuid[]) as id`.execute(trx);
 }
