@@ -3,6 +3,7 @@ export * from './render/execution.js';
 export * from './render/offerset.js';
 export * from './actions/accept.js';
 export * from './actions/update.js';
+export * from './actions/update-path.js';
 export * from './config/env.js';
 export * from './config/platform.js';
 export * from './credentials/seal.js';
