@@ -14,7 +14,7 @@ export interface OfferSpec {
   /** The executable's spec, replacing the default (a placeholder image). */
   executable?: Record<string, unknown>;
   /** Storage, data and volume components beside the executable and compute. */
-  extra?: { role: 'storage' | 'data' | 'volume'; name: string; kind: string; spec: Record<string, unknown> }[];
+  extra?: { uuid?: string; role: 'storage' | 'data' | 'volume'; name: string; kind: string; spec: Record<string, unknown> }[];
 }
 
 /** Stores an offer set as the offer-set API would, for tests of what comes after the offer. */

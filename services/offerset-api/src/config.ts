@@ -35,6 +35,7 @@ export function loadConfig(): OffersetApiConfig {
       cores: envInt('EB_DEFAULT_CORES', 1),
       memoryGib: envInt('EB_DEFAULT_MEMORY_GIB', 1),
       storageGib: envInt('EB_DEFAULT_STORAGE_GIB', 1),
+      dataStorageGib: envInt('EB_DEFAULT_DATA_STORAGE_GIB', 10),
     },
   };
 }

@@ -22,7 +22,7 @@ beforeAll(async () => {
   config = {
     port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', platform,
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
+    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
   };
   app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
 });
@@ -145,6 +145,72 @@ describe('POST /offersets', () => {
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
     expect((await request(app).get('/offersets/not-a-uuid')).status).toBe(404);
+  });
+});
+
+describe('storage linking', () => {
+  const offerFor = async (req: unknown) => {
+    const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req as object);
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+  const uuids = (offer: { storage?: { meta: { uuid: string } }[]; data?: { meta: { uuid: string } }[] }) => ({
+    storage: (offer.storage ?? []).map((s) => s.meta.uuid), data: (offer.data ?? []).map((d) => d.meta.uuid),
+  });
+
+  test('a data resource without storage gets a storage of its own, booked at the default size; references become UUIDs', async () => {
+    const req = await readRequest('execution-request-http-data-volume.json');
+    req.executable.image.digest = 'sha256:0123';
+    const set = await offerFor(req);
+    expect(set.result).toBe('YES');
+    for (const offer of set.offers) {
+      const { storage, data } = uuids(offer);
+      expect(storage).toHaveLength(1);
+      expect(offer.storage[0]).toMatchObject({ kind: Kinds.simpleStorage, size: { min: 10, max: 10 }, data: [data[0]], meta: { name: 'input-data-storage' } });
+      expect(offer.data[0]).toMatchObject({ storage: storage[0], meta: { name: 'input-data' } });
+      expect(offer.compute.volumes[0].resource).toBe(data[0]);
+      // Every component of every offer has a UUID of its own.
+      const all = [offer.executable, offer.compute, ...offer.compute.volumes, ...offer.storage, ...offer.data].map((c) => c.meta.uuid);
+      expect(new Set(all).size).toBe(all.length);
+    }
+    expect(new Set(set.offers.map((o: { storage: { meta: { uuid: string } }[] }) => o.storage[0]!.meta.uuid)).size).toBe(set.offers.length);
+    const booking = await db.db.selectFrom('bookings').select('storage_gib').where('execution_uuid', '=', set.offers[0].meta.uuid).executeTakeFirstOrThrow();
+    expect(booking.storage_gib).toBe(10);
+  });
+
+  test('references by name or by the uuid the client gave; a size the data declares sizes its storage', async () => {
+    const req = await minimal();
+    req.storage = [{ kind: Kinds.simpleStorage, meta: { name: 'work', uuid: '11111111-1111-4111-8111-111111111111' }, size: { min: 3 } }];
+    req.data = [
+      { kind: Kinds.simpleData, meta: { name: 'a' }, location: 'https://example.org/a', storage: 'work' },
+      { kind: Kinds.simpleData, meta: { name: 'b' }, location: 'https://example.org/b', storage: '11111111-1111-4111-8111-111111111111' },
+      { kind: Kinds.skaoData, meta: { name: 'c' }, skao: { namespace: 'ns', objectname: 'obj', datasize: 5 * 2 ** 30 + 1 } },
+    ];
+    req.compute = { kind: Kinds.simpleCompute, volumes: [{ kind: Kinds.simpleVolumeMount, path: '/work', mode: 'READWRITE', resource: 'work' }] };
+    const offer = (await offerFor(req)).offers[0];
+    const { storage, data } = uuids(offer);
+    expect(storage).toHaveLength(2);
+    expect(storage[0]).not.toBe('11111111-1111-4111-8111-111111111111');
+    expect(offer.storage[0]).toMatchObject({ size: { min: 3, max: 3 }, data: [data[0], data[1]] });
+    expect(offer.storage[1]).toMatchObject({ size: { min: 6, max: 6 }, data: [data[2]], meta: { name: 'c-storage' } });
+    expect(offer.data.map((d: { storage: string }) => d.storage)).toEqual([storage[0], storage[0], storage[1]]);
+    expect(offer.compute.volumes[0].resource).toBe(storage[0]);
+  });
+
+  test('references that name nothing get NO with urn:resource-not-found', async () => {
+    const req = await minimal();
+    req.storage = [{ kind: Kinds.simpleStorage, meta: { name: 'work' }, data: ['nothing'] }];
+    req.data = [{ kind: Kinds.simpleData, meta: { name: 'a' }, location: 'https://example.org/a', storage: 'elsewhere' }];
+    req.compute = { kind: Kinds.simpleCompute, volumes: [{ kind: Kinds.simpleVolumeMount, path: '/x', resource: 'ghost' }] };
+    const set = await offerFor(req);
+    expect(set.result).toBe('NO');
+    const notFound = set.meta.messages.filter((m: { kind: string }) => m.kind === 'urn:resource-not-found').map((m: { values: Record<string, string> }) => m.values);
+    expect(notFound).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: 'data[0].storage', reference: 'elsewhere' }),
+      expect.objectContaining({ path: 'storage[0].data[0]', reference: 'nothing' }),
+      expect.objectContaining({ path: 'compute.volumes[0].resource', reference: 'ghost' }),
+    ]));
+    expect(notFound).toHaveLength(3);
   });
 });
 

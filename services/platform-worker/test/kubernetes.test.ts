@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
 import { findExecution } from '@eb/db';
@@ -72,6 +73,26 @@ describe('Kubernetes platform', () => {
     const order = api.requests.filter((q) => q.method === 'POST' && q.body?.metadata?.labels?.[LABEL_EXECUTION] === uuid).map((q) => q.body.metadata.name);
     expect(order.indexOf(staging.metadata.name)).toBeLessThan(order.indexOf(batch.metadata.name));
     expect(messagesOf(r, 'executable').find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain('md5sum /input/data.bin');
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('references by UUID (as offers carry them): data staged into the storage made for it, mounted from that claim', async () => {
+    const [storage, data] = [randomUUID(), randomUUID()];
+    const uuid = await run({
+      executable: exe(['sh', '-c', 'cat /input/in.dat']),
+      extra: [
+        { uuid: storage, role: 'storage', name: 'in-storage', kind: Kinds.simpleStorage, spec: { size: { min: 7, max: 7 }, data: [data] } },
+        { uuid: data, role: 'data', name: 'in', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/in.dat', storage } },
+        { role: 'volume', name: 'v', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: data } },
+      ],
+    });
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+    const claims = posted('PersistentVolumeClaim', uuid);
+    expect(claims).toHaveLength(1);
+    expect(claims[0].spec.resources.requests.storage).toBe('7Gi');
+    const [staging, batch] = posted('Job', uuid);
+    expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claims[0].metadata.name);
+    expect(batch.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claims[0].metadata.name);
     expect(leftFor(uuid)).toEqual([]);
   }, 40_000);
 

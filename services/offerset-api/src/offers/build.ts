@@ -3,6 +3,7 @@ import { message, type AbstractComponent, type MessageItem } from '@eb/schema';
 import type { NewComponent, NewOffer, NewOfferSet, PlanningContext } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 import { planOffers, type PlanSettings } from './plan.js';
+import { applyLinks } from './links.js';
 
 export interface OfferSettings extends PlanSettings {
   platform: string;
@@ -18,19 +19,18 @@ function component(role: NewComponent['role'], position: number, c: AbstractComp
 function components(tree: RequestTree): NewComponent[] {
   const out: NewComponent[] = [];
   if (tree.executable) out.push(component('executable', 0, tree.executable));
-  if (tree.compute) {
-    out.push(component('compute', 0, tree.compute, ['volumes', 'cores', 'memory']));
-    (tree.compute.volumes ?? []).forEach((v, i) => out.push(component('volume', i, v)));
-  }
+  if (tree.compute) out.push(component('compute', 0, tree.compute, ['volumes', 'cores', 'memory']));
+  const volumes = (tree.compute?.volumes ?? []).map((v, i) => component('volume', i, v));
   // Storage is promised at the size asked for as its minimum; the offer echoes exactly that.
-  tree.storage.forEach((s, i) => {
+  const storage = tree.storage.map((s, i) => {
     const c = component('storage', i, s);
     const size = tree.storageSizes[i]!;
     c.spec.size = { min: size, max: size };
-    out.push(c);
+    return c;
   });
-  tree.data.forEach((d, i) => out.push(component('data', i, d)));
-  return out;
+  const data = tree.data.map((d, i) => component('data', i, d));
+  applyLinks(tree.links, { storage, data, volumes });
+  return [...out, ...volumes, ...storage, ...data];
 }
 
 function shortMessage(short: string[], reason: 'capacity' | 'window'): MessageItem {

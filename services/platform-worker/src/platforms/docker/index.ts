@@ -8,6 +8,7 @@ import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
 import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
+import { findReferenced } from '../references.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
@@ -41,8 +42,8 @@ export class DockerPlatform implements PlatformAdapter {
     return join(this.s.dataDir, ctx.record.execution.uuid, c.uuid);
   }
 
-  private storageNamed(ctx: ComponentContext, name: unknown): ComponentRow | undefined {
-    return ctx.record.components.find((c) => c.role === 'storage' && c.name === name);
+  private storageNamed(ctx: ComponentContext, ref: unknown): ComponentRow | undefined {
+    return findReferenced(ctx.record, ref, ['storage']);
   }
 
   /** Where a data component's file lives: its storage's directory, or a directory of its own. */
@@ -121,7 +122,7 @@ export class DockerPlatform implements PlatformAdapter {
   private binds(ctx: ComponentContext): string[] {
     return ctx.record.components.filter((c) => c.role === 'volume').map((v) => {
       const mount = v.spec as SimpleVolumeMount;
-      const target = ctx.record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === mount.resource)!;
+      const target = findReferenced(ctx.record, mount.resource)!;
       const host = target.role === 'storage' ? this.dirFor(ctx, target) : this.dataDir(ctx, target);
       return `${host}:${mount.path}:${mount.mode === 'READWRITE' ? 'rw' : 'ro'}`;
     });

@@ -2,6 +2,7 @@ import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1V
 import type { DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import type { KubernetesSettings } from './config.js';
+import { findReferenced } from '../references.js';
 
 // Every object carries these labels: release deletes by them, and so can an operator.
 export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
@@ -13,7 +14,7 @@ export function labels(record: ExecutionRecord, c: ComponentRow): Record<string,
   return { [LABEL_EXECUTION]: record.execution.uuid, [LABEL_COMPONENT]: c.uuid, 'app.kubernetes.io/managed-by': 'execution-broker' };
 }
 
-const storageNamed = (record: ExecutionRecord, name: unknown) => record.components.find((c) => c.role === 'storage' && c.name === name);
+const storageNamed = (record: ExecutionRecord, ref: unknown) => findReferenced(record, ref, ['storage']);
 
 /** The claim a storage or data component's files live on (data without storage gets a claim of its own). */
 export function claimFor(record: ExecutionRecord, c: ComponentRow): ComponentRow {
@@ -80,7 +81,7 @@ function container(record: ExecutionRecord, exe: ComponentRow): { container: V1C
   const volumes: V1Volume[] = [];
   record.components.filter((c) => c.role === 'volume').forEach((v, i) => {
     const m = v.spec as SimpleVolumeMount;
-    const target = record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === m.resource)!;
+    const target = findReferenced(record, m.resource)!;
     volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, claimFor(record, target).uuid), readOnly: m.mode !== 'READWRITE' } });
     mounts.push({ name: `v${i}`, mountPath: m.path!, readOnly: m.mode !== 'READWRITE' });
   });
