@@ -1,6 +1,7 @@
 export * from './queue/steps.js';
 export * from './render/execution.js';
 export * from './render/offerset.js';
+export * from './render/connectors.js';
 export * from './actions/accept.js';
 export * from './actions/update.js';
 export * from './actions/update-path.js';

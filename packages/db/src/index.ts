@@ -7,3 +7,4 @@ export * from './queries/phase.js';
 export * from './queries/offersets.js';
 export * from './queries/executions.js';
 export * from './queries/credentials.js';
+export * from './queries/outputs.js';

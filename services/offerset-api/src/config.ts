@@ -1,6 +1,7 @@
 import { envDurationMs, envInt, envString, platformConfig, type PlatformConfig } from '@eb/core';
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
+import { abilitiesOf } from './offers/abilities.js';
 
 export interface OffersetApiConfig {
   port: number;
@@ -29,6 +30,7 @@ export function loadConfig(): OffersetApiConfig {
       horizonMs: envDurationMs('EB_BOOKING_HORIZON', 'P7D'),
       slotMs: envDurationMs('EB_SLOT', 'PT15M'),
       maxCandidates: envInt('EB_MAX_CANDIDATES', 5000),
+      outputs: abilitiesOf(platform).outputs,
     },
     defaults: {
       durationMs: envDurationMs('EB_DEFAULT_DURATION', 'PT1H'),

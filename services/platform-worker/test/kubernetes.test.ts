@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
-import { findExecution } from '@eb/db';
+import { findExecution, readOutput } from '@eb/db';
 import { applyClientUpdate, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
@@ -104,6 +104,25 @@ describe('Kubernetes platform', () => {
     expect(renderExecution(available, 'http://b').connectors?.[0]?.location).toBe(`https://k8s.example.org/eb-executions/${name}:8888/lab`);
     await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
     expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('output: the pod log is kept as stdout (read while it runs, and for good before the Job is deleted)', async () => {
+    const uuid = await run({ interactive: true, executable: exe(['serve'], { environment: { FAKE_STDOUT: 'line one\nline two' } }) });
+    const live = await until(async () => {
+      const o = await readOutput(h.db.db, uuid, 'stdout');
+      return o && !o.final ? o : undefined;
+    }, 20_000, 50);
+    expect(live.content.toString()).toContain('line one\nline two\n');
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: '/phase', value: 'CANCELLED' }, quietLogger);
+    await ended(uuid);
+    const out = (await readOutput(h.db.db, uuid, 'stdout'))!;
+    expect(out.final).toBe(true);
+    expect(out.content.toString()).toBe('started registry.example.org/astro/tool@sha256:abc\nargs: serve\nline one\nline two\n');
+    expect(out.totalBytes).toBe(out.content.length);
+    // A pod's log is one stream: there is no stderr apart from it.
+    expect(await readOutput(h.db.db, uuid, 'stderr')).toBeUndefined();
+    expect(api.requests.some((q) => q.path.includes('/log') && q.path.includes('container=executable'))).toBe(true);
     expect(leftFor(uuid)).toEqual([]);
   }, 40_000);
 

@@ -3,6 +3,7 @@ import {
   type LifecycleSchedule,
 } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
+import { outputConnectors } from './connectors.js';
 
 function schedule(e: ExecutionRecord['execution']): LifecycleSchedule {
   return {
@@ -89,10 +90,10 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
   if (storage.length) session.storage = storage.map((s) => renderComponent(s, sched, e.created)) as ScheduledExecutionSession['storage'];
   const data = byRole('data');
   if (data.length) session.data = data.map((d) => renderComponent(d, sched, e.created)) as ScheduledExecutionSession['data'];
-  if (access.length) {
-    session.connectors = access.map((a) => ({
-      kind: 'urn:access-url', protocol: a.protocol, location: a.location, status: a.status ?? 'AVAILABLE',
-    }));
-  }
+  const connectors = [
+    ...access.map((a) => ({ kind: 'urn:access-url', protocol: a.protocol, location: a.location, status: a.status ?? 'AVAILABLE' })),
+    ...outputConnectors(e, baseUrl),
+  ];
+  if (connectors.length) session.connectors = connectors;
   return session;
 }

@@ -8,6 +8,8 @@ import { applyLinks } from './links.js';
 export interface OfferSettings extends PlanSettings {
   platform: string;
   offerTtlMs: number;
+  /** The output streams the platform gives back (none when unset). */
+  outputs?: readonly string[];
 }
 
 function component(role: NewComponent['role'], position: number, c: AbstractComponent, strip: string[] = []): NewComponent {
@@ -77,6 +79,7 @@ export function buildOfferSet(
     memoryGib: p.memoryGib,
     storageGib: p.storageGib,
     interactive: tree.interactive,
+    outputs: tree.executable ? [...(s.outputs ?? [])] : [],
     components: components(tree),
   }));
   return { ...base, result: 'YES', messages: [], offers };

@@ -6,6 +6,8 @@ export interface PlatformAbilities {
   name: string;
   executableKinds: readonly string[];
   dataKinds: readonly string[];
+  /** The executable's output streams the platform gives back (session connectors). */
+  outputs: readonly ('stdout' | 'stderr')[];
 }
 
 const missing = (path: string) => message('urn:missing-value', 'ERROR', 'Missing value [{path}]', { path });

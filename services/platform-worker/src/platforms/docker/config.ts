@@ -12,6 +12,8 @@ export interface DockerSettings {
   pull: boolean;
   allowPrivileged: boolean;
   downloadAttempts: number;
+  /** The engine's log driver for containers (default `local`, which keeps output byte for byte). */
+  logDriver?: string;
   /** How storage is made: sized loop-mounted filesystems, or plain directories; detected when unset. */
   storage?: 'loop' | 'dir';
 }
@@ -26,6 +28,7 @@ export function dockerSettings(): DockerSettings {
     pull: process.env.EB_DOCKER_PULL !== 'false',
     allowPrivileged: process.env.EB_DOCKER_ALLOW_PRIVILEGED === 'true',
     downloadAttempts: envInt('EB_DOWNLOAD_ATTEMPTS', 4),
+    ...(process.env.EB_DOCKER_LOG_DRIVER ? { logDriver: process.env.EB_DOCKER_LOG_DRIVER } : {}),
     ...(process.env.EB_DOCKER_STORAGE === 'loop' || process.env.EB_DOCKER_STORAGE === 'dir' ? { storage: process.env.EB_DOCKER_STORAGE } : {}),
   };
 }

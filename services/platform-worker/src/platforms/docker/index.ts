@@ -6,12 +6,13 @@ import Docker from 'dockerode';
 import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
-import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
 import { findReferenced } from '../references.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
+import { containerOutput } from './output.js';
 import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
 
 const GiB = 2 ** 30;
@@ -156,6 +157,8 @@ export class DockerPlatform implements PlatformAdapter {
         Binds: this.binds(ctx),
         PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
         Privileged: this.s.allowPrivileged && exe.privileged === true,
+        // json-file stores logs as JSON strings and so rewrites invalid UTF-8; `local` keeps the bytes.
+        LogConfig: { Type: this.s.logDriver ?? 'local', Config: {} },
       },
     }).catch(async (err: unknown) => {
       // Another worker created it between our inspect and create.
@@ -217,6 +220,13 @@ export class DockerPlatform implements PlatformAdapter {
       const path = p.path ? (p.path.startsWith('/') ? p.path : `/${p.path}`) : scheme === 'tcp' ? '' : '/';
       return [{ protocol, location: `${scheme}://${this.s.publicHost}:${port}${path}`, host: this.s.bindIp === '0.0.0.0' ? '127.0.0.1' : this.s.bindIp, port }];
     });
+  }
+
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
+    return info && containerOutput(this.docker, info.Id, stream, maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
