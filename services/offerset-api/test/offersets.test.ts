@@ -148,6 +148,22 @@ describe('POST /offersets', () => {
   });
 });
 
+describe('labels (schema 1.0.8)', () => {
+  test('labels are echoed in the offers; a reserved name gets NO with urn:reserved-label', async () => {
+    const req = await minimal();
+    req.executable.labels = { team: 'radio', 'org.example/run': '7' };
+    const ok = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
+    expect(ok.body.result).toBe('YES');
+    for (const o of ok.body.offers) expect(o.executable.labels).toEqual({ team: 'radio', 'org.example/run': '7' });
+    req.executable.labels['calycopis-broker-session-uid'] = 'mine';
+    const refused = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
+    expect(refused.body.result).toBe('NO');
+    expect(refused.body.meta.messages).toEqual([expect.objectContaining({ kind: 'urn:reserved-label', values: expect.objectContaining({ name: 'calycopis-broker-session-uid' }) })]);
+    req.executable.labels = { team: 7 };
+    expect((await request(app).post('/offersets').send(req)).status).toBe(400);
+  });
+});
+
 describe('storage linking', () => {
   const offerFor = async (req: unknown) => {
     const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req as object);

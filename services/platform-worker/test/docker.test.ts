@@ -168,6 +168,24 @@ describe('Docker platform', () => {
     expect(err.totalBytes).toBe(err.content.length);
   }, 60_000);
 
+  test('labels: the client\'s and the service\'s on the container (schema 1.0.8)', async () => {
+    const uuid = await run({ executable: container(['sleep', '3'], { labels: { team: 'radio astronomy', 'calycopis-broker-session-uid': 'forged' } }) });
+    const [c] = await until(async () => {
+      const list = await docker.docker.listContainers({ all: true, filters: { label: [`calycopis-broker-session-uid=${uuid}`] } });
+      return list.length ? list : undefined;
+    }, 20_000, 100);
+    const record = (await findExecution(h.db.db, uuid))!;
+    const exe = record.components.find((x) => x.role === 'executable')!;
+    expect(c!.Labels).toMatchObject({
+      team: 'radio astronomy',
+      'calycopis-broker-session-uid': uuid,
+      'calycopis-broker-resource-uid': exe.uuid,
+      'calycopis-broker-resource-kind': 'docker-container',
+      'calycopis-broker-container-role': 'execution',
+    });
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+  }, 60_000);
+
   test('a missing image fails the execution with a clear message', async () => {
     const uuid = await run({ executable: { image: { locations: ['eb-test/missing:1'], digest: `sha256:${'0'.repeat(64)}` }, command: ['true'] } });
     const r = await ended(uuid);

@@ -94,6 +94,18 @@ describe('Kubernetes platform', () => {
     expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claims[0].metadata.name);
     expect(batch.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claims[0].metadata.name);
     expect(leftFor(uuid)).toEqual([]);
+    // Schema 1.0.8 labels: the service's on both; the staging job's role is data-download.
+    expect(staging.metadata.labels).toMatchObject({ 'calycopis-broker-session-uid': uuid, 'calycopis-broker-resource-uid': data, 'calycopis-broker-resource-kind': 'simple-data-resource', 'calycopis-broker-container-role': 'data-download' });
+    expect(batch.spec.template.metadata.labels).toMatchObject({ 'calycopis-broker-container-role': 'execution', 'calycopis-broker-resource-kind': 'docker-container' });
+  }, 40_000);
+
+  test('labels: the client\'s on the pod beside the service\'s', async () => {
+    const uuid = await run({ interactive: true, executable: exe(['serve'], { labels: { team: 'radio', 'example.org/run': '7' } }) });
+    await h.inPhase(uuid, 'AVAILABLE');
+    const [pod] = posted('Pod', uuid);
+    expect(pod.metadata.labels).toMatchObject({ team: 'radio', 'example.org/run': '7', 'calycopis-broker-session-uid': uuid, 'calycopis-broker-container-role': 'execution' });
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    await ended(uuid);
   }, 40_000);
 
   test('interactive: a Pod and a Service; AVAILABLE when Ready, with its access URL; cancel deletes them', async () => {

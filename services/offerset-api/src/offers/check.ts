@@ -1,11 +1,14 @@
 import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
 import type { RequestTree } from './request-tree.js';
+import { checkLabels, type LabelSyntax } from './labels.js';
 
 /** What the chosen platform can run; requests for anything else are answered NO. */
 export interface PlatformAbilities {
   name: string;
   executableKinds: readonly string[];
   dataKinds: readonly string[];
+  /** How the platform applies container labels (schema 1.0.8). */
+  labels: LabelSyntax;
   /** The executable's output streams the platform gives back (session connectors). */
   outputs: readonly ('stdout' | 'stderr')[];
 }
@@ -40,6 +43,7 @@ export function checkRequest(tree: RequestTree, platform: PlatformAbilities): Me
     if (!v.path) out.push(missing(`compute.volumes[${i}].path`));
     if (!v.resource) out.push(missing(`compute.volumes[${i}].resource`));
   });
+  out.push(...checkLabels(exe, platform.labels, platform.name));
   // References that name nothing (urn:resource-not-found) were found while linking.
   out.push(...tree.links.problems);
   return out;

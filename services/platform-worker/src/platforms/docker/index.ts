@@ -9,6 +9,7 @@ import type { AccessPoint } from '@eb/core';
 import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
 import { findReferenced } from '../references.js';
+import { containerLabels } from '../container-labels.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
@@ -149,7 +150,7 @@ export class DockerPlatform implements PlatformAdapter {
       ...(exe.command?.length ? { Cmd: exe.command } : {}),
       ...(exe.entrypoint ? { Entrypoint: [exe.entrypoint] } : {}),
       Env: Object.entries(exe.environment ?? {}).map(([k, v]) => `${k}=${v}`),
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
+      Labels: { ...containerLabels(ctx.record, ctx.component, 'execution'), [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
       ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
       HostConfig: {
         NanoCpus: e.cores * 1e9,

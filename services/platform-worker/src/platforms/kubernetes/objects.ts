@@ -1,8 +1,9 @@
 import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
+import type { ContainerRole, DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import type { KubernetesSettings } from './config.js';
 import { findReferenced } from '../references.js';
+import { containerLabels } from '../container-labels.js';
 
 // Every object carries these labels: release deletes by them, and so can an operator.
 export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
@@ -13,6 +14,9 @@ export const objectName = (executionUuid: string, componentUuid: string) => `eb-
 export function labels(record: ExecutionRecord, c: ComponentRow): Record<string, string> {
   return { [LABEL_EXECUTION]: record.execution.uuid, [LABEL_COMPONENT]: c.uuid, 'app.kubernetes.io/managed-by': 'execution-broker' };
 }
+
+/** Labels of what runs a container: the client's and the service's (schema 1.0.8), then ours. */
+const runLabels = (record: ExecutionRecord, c: ComponentRow, role: ContainerRole) => ({ ...containerLabels(record, c, role), ...labels(record, c) });
 
 const storageNamed = (record: ExecutionRecord, ref: unknown) => findReferenced(record, ref, ['storage']);
 
@@ -48,11 +52,11 @@ export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: Kuber
   const claim = objectName(record.execution.uuid, claimFor(record, data).uuid);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: labels(record, data) },
+    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: runLabels(record, data, 'data-download') },
     spec: {
       backoffLimit: 3,
       template: {
-        metadata: { labels: labels(record, data) },
+        metadata: { labels: runLabels(record, data, 'data-download') },
         spec: {
           restartPolicy: 'Never',
           containers: [{
@@ -105,11 +109,11 @@ export function executableJob(record: ExecutionRecord, exe: ComponentRow): V1Job
   const { container: c, volumes } = container(record, exe);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: Math.ceil(record.execution.available_ms / 1000),
-      template: { metadata: { labels: labels(record, exe) }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
+      template: { metadata: { labels: runLabels(record, exe, 'execution') }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
     },
   };
 }
@@ -119,7 +123,7 @@ export function executablePod(record: ExecutionRecord, exe: ComponentRow): V1Pod
   const { container: c, volumes } = container(record, exe);
   return {
     apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
     spec: { restartPolicy: 'Never', containers: [c], volumes },
   };
 }
