@@ -52,6 +52,9 @@ export interface ExecutionsTable {
   readers: ColumnType<string[], string[] | undefined, string[]>;
   /** The output streams the platform gives back (connectors): 'stdout', 'stderr'. */
   outputs: ColumnType<string[], string[] | undefined, string[]>;
+  /** The offer's quoted costs and metrics (SimpleMinMaxFloatCost/Metric items). */
+  costs: ColumnType<unknown[], string | undefined, string>;
+  metrics: ColumnType<unknown[], string | undefined, string>;
 }
 
 export type ComponentRole = 'executable' | 'compute' | 'storage' | 'data' | 'volume';

@@ -2,6 +2,7 @@ import { envDurationMs, envInt, envString, platformConfig, type PlatformConfig }
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
 import { abilitiesOf } from './offers/abilities.js';
+import { costProfileFromEnv } from './costs/profile.js';
 
 export interface OffersetApiConfig {
   port: number;
@@ -31,6 +32,7 @@ export function loadConfig(): OffersetApiConfig {
       slotMs: envDurationMs('EB_SLOT', 'PT15M'),
       maxCandidates: envInt('EB_MAX_CANDIDATES', 5000),
       outputs: abilitiesOf(platform).outputs,
+      costProfile: costProfileFromEnv(),
     },
     defaults: {
       durationMs: envDurationMs('EB_DEFAULT_DURATION', 'PT1H'),

@@ -4,7 +4,7 @@ import yaml from 'js-yaml';
 import type { Express } from 'express';
 import { Kinds } from '@eb/schema';
 import { StepQueues, redisConnection, stepJobId, type PlatformConfig } from '@eb/core';
-import { findExecutionRow } from '@eb/db';
+import { findExecutionRow, transitionExecution } from '@eb/db';
 import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
@@ -145,6 +145,71 @@ describe('POST /offersets', () => {
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
     expect((await request(app).get('/offersets/not-a-uuid')).status).toBe(404);
+  });
+});
+
+describe('costs and metrics', () => {
+  const COST = 'https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/costs/simple-minmax-float-cost.yaml';
+  const METRIC = 'https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/metrics/simple-minmax-float-metric.yaml';
+  type Item = { type: string; min: number; max: number; units: string; kind: string };
+  const byType = (items: Item[], type: string) => items.find((i) => i.type === `urn:ivoa:calycopis:${type}`)!;
+  // Half a day ahead, clear of what the other tests hold; the offers are rejected after, giving it back.
+  const ask = async (extra: Record<string, unknown>) => {
+    const from = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 12 * 3_600_000).toISOString().replace('.000Z', 'Z');
+    const req = {
+      ...(await minimal()), compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 4 }, memory: { min: 1, max: 1 } },
+      schedule: { requested: { start: `${from}/PT1H`, duration: 'PT1H' } }, ...extra,
+    };
+    const body = (await request(app).post('/offersets').set('Prefer', 'return=representation').send(req)).body;
+    for (const o of body.offers) await transitionExecution(db.db, o.meta.uuid, 'OFFERED', 'REJECTED');
+    return body;
+  };
+
+  test('every offer and its compute quote costs (min/max, units) and metrics from the platform profile', async () => {
+    const set = await ask({});
+    expect(set.result).toBe('YES');
+    for (const o of set.offers) {
+      const hours = (30 + 3600 + 10) / 3600;
+      const cores = o.compute.cores.min;
+      const money = byType(o.costs, 'cost:monetary');
+      expect(money).toMatchObject({ kind: COST, units: 'EUR' });
+      expect(money.min).toBeCloseTo((0.03 * cores + 0.004) * hours, 5);
+      expect(money.max).toBeCloseTo((0.05 * cores + 0.006) * hours, 5);
+      const energy = byType(o.costs, 'cost:energy');
+      expect(energy.units).toBe('kWh');
+      expect(byType(o.costs, 'cost:carbon')).toMatchObject({ units: 'gCO2', min: expect.closeTo(energy.min * 100, 3), max: expect.closeTo(energy.max * 300, 3) });
+      expect(byType(o.metrics, 'metric:compute-performance')).toMatchObject({ kind: METRIC, min: 90, max: 110 });
+      expect(byType(o.compute.costs, 'cost:monetary')).toMatchObject({ units: 'EUR/h', min: expect.closeTo(0.03 * cores + 0.004, 5) });
+      expect(byType(o.compute.metrics, 'metric:io-throughput')).toMatchObject({ units: 'MB/s', min: 200, max: 400 });
+    }
+  });
+
+  test('a cost ceiling keeps only the offers within it; a metric floor the platform meets changes nothing', async () => {
+    const all = await ask({});
+    expect(all.offers.map((o: { compute: { cores: { min: number } } }) => o.compute.cores.min)).toEqual(expect.arrayContaining([1, 4]));
+    const ceiling = 0.1; // 1 core costs at most ~0.056, 4 cores ~0.21
+    const capped = await ask({
+      costs: [{ kind: COST, type: 'urn:ivoa:calycopis:cost:monetary', max: ceiling }],
+      metrics: [{ kind: METRIC, type: 'urn:ivoa:calycopis:metric:compute-performance', min: 50.0 }],
+    });
+    expect(capped.result).toBe('YES');
+    expect(capped.offers.length).toBeGreaterThan(0);
+    expect(capped.offers.length).toBeLessThan(all.offers.length);
+    for (const o of capped.offers) expect(byType(o.costs, 'cost:monetary').max).toBeLessThanOrEqual(ceiling);
+  });
+
+  test('constraints no offer can meet get NO with a message naming the constraint; unknown types are not supported', async () => {
+    const cheap = await ask({ costs: [{ kind: COST, type: 'urn:ivoa:calycopis:cost:monetary', max: 0.001 }] });
+    expect(cheap.result).toBe('NO');
+    expect(cheap.meta.messages).toEqual([expect.objectContaining({
+      kind: 'urn:cost-limit', values: expect.objectContaining({ type: 'urn:ivoa:calycopis:cost:monetary', limit: '0.001', path: 'costs[0]', units: 'EUR' }),
+    })]);
+    const fast = await ask({ compute: { kind: Kinds.simpleCompute, metrics: [{ kind: METRIC, type: 'urn:ivoa:calycopis:metric:compute-performance', min: 500 }] } });
+    expect(fast.result).toBe('NO');
+    expect(fast.meta.messages[0]).toMatchObject({ kind: 'urn:metric-limit', values: { path: 'compute.metrics[0]', best: '90', bound: 'min' } });
+    const odd = await ask({ costs: [{ kind: COST, type: 'urn:example:cost:goodwill', max: 1 }] });
+    expect(odd.result).toBe('NO');
+    expect(odd.meta.messages[0]).toMatchObject({ kind: 'urn:not-supported', values: { type: 'urn:example:cost:goodwill' } });
   });
 });
 

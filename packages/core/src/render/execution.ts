@@ -1,6 +1,6 @@
 import {
   Kinds, formatDuration, formatInstant, type ExecutionPhase, type MessageItem, type ScheduledExecutionSession,
-  type LifecycleSchedule,
+  type LifecycleSchedule, type AbstractComponent,
 } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import { outputConnectors } from './connectors.js';
@@ -75,6 +75,8 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
     },
     phase: e.phase as ExecutionPhase,
     ...(e.phase === 'OFFERED' ? { expires: e.expires.toISOString() } : {}),
+    ...(e.costs.length ? { costs: e.costs as AbstractComponent[] } : {}),
+    ...(e.metrics.length ? { metrics: e.metrics as AbstractComponent[] } : {}),
     schedule: sched,
   };
   if (executable) session.executable = renderComponent(executable, sched, e.created) as ScheduledExecutionSession['executable'];
