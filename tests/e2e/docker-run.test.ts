@@ -100,5 +100,5 @@ test('the Docker platform answers NO for executables it cannot run', async () =>
   });
   const set = await res.json() as { result: string; meta: { messages: { kind: string }[] } };
   expect(set.result).toBe('NO');
-  expect(set.meta.messages[0]!.kind).toBe('urn:unsupported-kind');
+  expect(set.meta.messages[0]!.kind).toBe('urn:not-supported');
 });

@@ -99,12 +99,38 @@ describe('POST /offersets', () => {
     })]);
   });
 
-  test('a request larger than the platform gets NO naming the short resource', async () => {
+  test('a minimum larger than the platform gets NO with urn:resource-limit; a maximum beyond it is lowered, with a warning', async () => {
     const req = await minimal();
     req.compute = { kind: Kinds.simpleCompute, cores: { min: 2 }, memory: { min: 64 } };
     const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
     expect(res.body.result).toBe('NO');
-    expect(res.body.meta.messages[0]).toMatchObject({ kind: 'urn:insufficient-resources', values: { resources: 'memory' } });
+    expect(res.body.meta.messages).toEqual([expect.objectContaining({ kind: 'urn:resource-limit', level: 'ERROR', values: expect.objectContaining({ what: 'memory', min: '64', available: '16' }) })]);
+    req.compute = { kind: Kinds.simpleCompute, cores: { min: 1, max: 64 } };
+    const capped = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
+    expect(capped.body.result).toBe('YES');
+    expect(capped.body.meta.messages).toEqual([expect.objectContaining({ kind: 'urn:resource-limit', level: 'WARN', values: expect.objectContaining({ what: 'cores', max: '64', available: '8' }) })]);
+    for (const o of capped.body.offers) expect(o.compute.cores.min).toBeLessThanOrEqual(8);
+    for (const o of capped.body.offers) await transitionExecution(db.db, o.meta.uuid, 'OFFERED', 'REJECTED');
+    req.compute = { kind: Kinds.simpleCompute };
+    req.storage = [{ kind: Kinds.simpleStorage, size: { min: 5000 } }];
+    const big = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
+    expect(big.body.meta.messages).toEqual([expect.objectContaining({ kind: 'urn:resource-limit', values: { size: '5000', available: '1000' } })]);
+  });
+
+  test('a kind URI the spec does not know gets NO with uri:unknown-type (a kind that is no URI stays a 400)', async () => {
+    const req = await minimal();
+    req.data = [{ kind: 'https://example.org/kinds/data/tape-robot.yaml', meta: { name: 'tape' } }];
+    req.compute = { kind: Kinds.simpleCompute, volumes: [{ kind: 'urn:example:volume:magic', path: '/x', resource: 'y' }] };
+    const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
+    expect(res.status).toBe(200);
+    expect(res.body.result).toBe('NO');
+    expect(res.body.meta.messages.map((m: { kind: string; values: Record<string, string> }) => [m.kind, m.values.path])).toEqual([
+      ['uri:unknown-type', 'compute.volumes[0]'], ['uri:unknown-type', 'data[0]'],
+    ]);
+    expect(res.body.meta.messages[1].message).toBe('Unknown kind [https://example.org/kinds/data/tape-robot.yaml] at [data[0]]');
+    req.data = [{ kind: 'tape-robot' }];
+    req.compute = { kind: Kinds.simpleCompute };
+    expect((await request(app).post('/offersets').send(req)).status).toBe(400);
   });
 
   test('schema-invalid input is a 400 problem naming the field', async () => {

@@ -53,7 +53,10 @@ function shortMessage(short: string[], reason: 'capacity' | 'window'): MessageIt
     'Not enough free [{resources}] for the requested duration within the booking horizon', { resources: short.join(', ') });
 }
 
-/** Builds the offer set to store: offers when the plan found room, otherwise NO with the reason. */
+/**
+ * Builds the offer set to store: offers when the plan found room, otherwise NO with the reason. Any
+ * ERROR among `problems` makes it NO; the others are warnings shown beside the offers.
+ */
 export function buildOfferSet(
   tree: RequestTree,
   request: unknown,
@@ -67,7 +70,7 @@ export function buildOfferSet(
     uuid: randomUUID(), owner: who.owner, readers: who.readers, name: tree.executable?.meta?.name ?? null,
     expires: new Date(now + s.offerTtlMs), request,
   };
-  if (problems.length) return { ...base, result: 'NO', messages: problems, offers: [] };
+  if (problems.some((m) => m.level === 'ERROR')) return { ...base, result: 'NO', messages: problems, offers: [] };
   if (!ctx) {
     const m = message('urn:platform-unavailable', 'ERROR', 'The platform [{platform}] is not configured', { platform: s.platform });
     return { ...base, result: 'NO', messages: [m], offers: [] };
@@ -96,5 +99,6 @@ export function buildOfferSet(
     metrics: quote.session.metrics,
     components: components(tree, quote),
   }));
-  return { ...base, result: 'YES', messages: [], offers };
+  // Warnings (e.g. a maximum lowered to what the platform has) go with the offers.
+  return { ...base, result: 'YES', messages: problems, offers };
 }

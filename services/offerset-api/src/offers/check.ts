@@ -1,10 +1,14 @@
 import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
 import type { RequestTree } from './request-tree.js';
 import { checkLabels, type LabelSyntax } from './labels.js';
+import { applyResourceLimits, type Capacity } from './limits.js';
+import { checkPlatformFit, type PlatformFit } from './platform-fit.js';
 
 /** What the chosen platform can run; requests for anything else are answered NO. */
-export interface PlatformAbilities {
+export interface PlatformAbilities extends PlatformFit {
   name: string;
+  /** All the platform has (booked or not). */
+  capacity: Capacity;
   executableKinds: readonly string[];
   dataKinds: readonly string[];
   /** How the platform applies container labels (schema 1.0.8). */
@@ -15,11 +19,12 @@ export interface PlatformAbilities {
 
 const missing = (path: string) => message('urn:missing-value', 'ERROR', 'Missing value [{path}]', { path });
 const unsupported = (path: string, kind: string, platform: string) =>
-  message('urn:unsupported-kind', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]', { path, kind, platform });
+  message('urn:not-supported', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]', { path, kind, platform });
 
 /**
  * Checks that need more than the schema: values the broker requires, references between components,
- * and kinds the platform cannot run. Any message returned makes the offer set `result: NO`.
+ * kinds and features the platform cannot run, sizes beyond the platform. ERROR messages make the offer
+ * set `result: NO`; WARN ones (a maximum lowered to what the platform has) go with the offers.
  */
 export function checkRequest(tree: RequestTree, platform: PlatformAbilities): MessageItem[] {
   const out: MessageItem[] = tree.invalid.map((i) =>
@@ -44,6 +49,8 @@ export function checkRequest(tree: RequestTree, platform: PlatformAbilities): Me
     if (!v.resource) out.push(missing(`compute.volumes[${i}].resource`));
   });
   out.push(...checkLabels(exe, platform.labels, platform.name));
+  out.push(...checkPlatformFit(tree, platform));
+  out.push(...applyResourceLimits(tree, platform.capacity));
   // References that name nothing (urn:resource-not-found) were found while linking.
   out.push(...tree.links.problems);
   return out;

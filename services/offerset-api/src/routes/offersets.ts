@@ -6,6 +6,7 @@ import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, 
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
+import { takeUnknownKinds } from '../offers/unknown-kinds.js';
 import { buildOfferSet } from '../offers/build.js';
 import { abilitiesOf } from '../offers/abilities.js';
 import type { OffersetApiConfig } from '../config.js';
@@ -43,6 +44,8 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   const { db, config } = deps;
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
+    // Components of kinds the spec does not know are answered NO (uri:unknown-type), not 400.
+    const unknownKinds = takeUnknownKinds(req.body);
     const checked = validateExecutionRequest<ExecutionRequest>(req.body);
     if (!checked.ok) {
       throw new HttpProblem(400, 'Bad Request', `The request does not match ExecutionRequest: ${describeErrors(checked.errors)}`, { errors: checked.errors });
@@ -50,8 +53,8 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const tree = buildRequestTree(checked.value, config.defaults);
     const owner = principalOf(res).subject;
     const readers = readersOf(checked.value);
-    const problems = checkRequest(tree, abilitiesOf(config.platform));
-    if (problems.length === 0) {
+    const problems = [...unknownKinds, ...checkRequest(tree, abilitiesOf(config.platform))];
+    if (!problems.some((m) => m.level === 'ERROR')) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
     const started = performance.now();
@@ -61,7 +64,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
       const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
       const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);
-      const couldFindMore = problems.length === 0 && planned.offers.length < settings.maxOffers;
+      const couldFindMore = !problems.some((m) => m.level === 'ERROR') && planned.offers.length < settings.maxOffers;
       return !last && couldFindMore ? undefined : planned;
     });
     deps.metrics.planSeconds.observe((performance.now() - started) / 1000);
