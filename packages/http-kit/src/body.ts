@@ -1,11 +1,12 @@
 import express, { type RequestHandler } from 'express';
 import yaml from 'js-yaml';
 import { HttpProblem } from './problem.js';
+import { XML_TYPES, isXmlType, parseXmlBody } from './xml/index.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-const rawText = express.text({ type: [...YAML_TYPES, ...JSON_TYPES], limit: '1mb' });
+const rawText = express.text({ type: [...YAML_TYPES, ...JSON_TYPES, ...XML_TYPES, 'application/*+xml'], limit: '1mb' });
 
 /**
  * Reads a JSON or YAML request body into `req.body`. Anything else is 415; text that does not parse
@@ -18,13 +19,23 @@ export const readBody: RequestHandler = (req, res, next) => {
   }
   const isYaml = YAML_TYPES.includes(type);
   const isJson = type === 'application/json' || type.endsWith('+json');
-  if (!isYaml && !isJson) {
-    return next(new HttpProblem(415, 'Unsupported Media Type', `Send application/json or application/yaml, not '${type || 'nothing'}'.`));
+  // XML needs to know the schema it is read as; routes that take it say which (xmlBodyAs).
+  const xmlSchema = isXmlType(type) ? (res.locals.xmlSchema as string | undefined) : undefined;
+  if (!isYaml && !isJson && !xmlSchema) {
+    return next(new HttpProblem(415, 'Unsupported Media Type', `Send application/json, application/yaml or application/xml, not '${type || 'nothing'}'.`));
   }
   rawText(req, res, (err?: unknown) => {
     if (err) return next(err);
     const text = typeof req.body === 'string' ? req.body : '';
     if (text.trim() === '') return next(new HttpProblem(400, 'Bad Request', 'The request body is empty.'));
+    if (xmlSchema) {
+      try {
+        req.body = parseXmlBody(text, xmlSchema);
+      } catch (e) {
+        return next(e);
+      }
+      return next();
+    }
     try {
       req.body = isYaml ? yaml.load(text, { schema: yaml.JSON_SCHEMA }) : JSON.parse(text);
     } catch (e) {

@@ -1,6 +1,7 @@
 export * from './problem.js';
 export * from './body.js';
 export * from './negotiate.js';
+export * from './xml/index.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './service.js';

@@ -3,6 +3,7 @@ import request from 'supertest';
 import yaml from 'js-yaml';
 import type { Express } from 'express';
 import { Kinds } from '@eb/schema';
+import { readXml, writeXml } from '@eb/http-kit';
 import { StepQueues, redisConnection, stepJobId, type PlatformConfig } from '@eb/core';
 import { findExecutionRow, transitionExecution } from '@eb/db';
 import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
@@ -151,9 +152,16 @@ describe('POST /offersets', () => {
     const badYaml = await request(app).post('/offersets').set('Content-Type', 'application/yaml').send('executable: [unclosed');
     expect(badYaml.status).toBe(400);
     expect(badYaml.body.detail).toMatch(/not valid YAML/);
-    const xml = await request(app).post('/offersets').set('Content-Type', 'application/xml').send('<x/>');
-    expect(xml.status).toBe(415);
-    expect(xml.headers['content-type']).toMatch(/problem\+json/);
+    const csv = await request(app).post('/offersets').set('Content-Type', 'text/csv').send('a,b');
+    expect(csv.status).toBe(415);
+    expect(csv.headers['content-type']).toMatch(/problem\+json/);
+    const badXml = await request(app).post('/offersets').set('Content-Type', 'application/xml').send('<offers-request><executable></offers-request>');
+    expect(badXml.status).toBe(400);
+    expect(badXml.body.detail).toMatch(/not acceptable XML/);
+    const xxe = await request(app).post('/offersets').set('Content-Type', 'application/xml')
+      .send('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><offers-request>&x;</offers-request>');
+    expect(xxe.status).toBe(400);
+    expect(xxe.body.detail).toMatch(/DOCTYPE/);
   });
 
   test('the older EB kind URIs are accepted and answered with 1.0.7 kinds', async () => {
@@ -171,6 +179,56 @@ describe('POST /offersets', () => {
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
     expect((await request(app).get('/offersets/not-a-uuid')).status).toBe(404);
+  });
+});
+
+describe('XML', () => {
+  // UUIDs and instants differ between offer sets; everything else must be the same.
+  function normalized(set: unknown): unknown {
+    const ids = new Map<string, string>();
+    const text = JSON.stringify(set)
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (u) => { if (!ids.has(u)) ids.set(u, `uuid-${ids.size}`); return ids.get(u)!; })
+      .replace(/"(created|modified|expires|time)":"[^"]+"/g, '"$1":"-"')
+      .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://broker');
+    return JSON.parse(text);
+  }
+  const reject = async (set: { offers: { meta: { uuid: string } }[] }) => {
+    for (const o of set.offers) await transitionExecution(db.db, o.meta.uuid, 'OFFERED', 'REJECTED');
+  };
+
+  test('the same request in JSON, YAML and XML gives equal offers; XML answers read back equal to JSON ones', async () => {
+    const req = await readRequest('execution-request-http-data-volume.json');
+    req.executable.labels = { team: 'radio & optical' };
+    req.executable.environment = { MODE: '<fast>' };
+    req.compute.cores = { min: 1, max: 2 };
+    const from = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 12 * 3_600_000).toISOString().replace('.000Z', 'Z');
+    req.schedule = { requested: { start: `${from}/PT1H`, duration: 'PT30M' } };
+    req.costs = [{ kind: 'https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/costs/simple-minmax-float-cost.yaml', type: 'urn:ivoa:calycopis:cost:monetary', max: 10.5 }];
+    const bodies: [string, string][] = [
+      ['application/json', JSON.stringify(req)],
+      ['application/yaml', yaml.dump(req)],
+      ['application/xml', writeXml(req, 'ExecutionRequest')],
+    ];
+    expect(bodies[2]![1]).toContain('<offers-request>');
+    const answers = [];
+    for (const [type, body] of bodies) {
+      const res = await request(app).post('/requests').set('Content-Type', type).set('Prefer', 'return=representation').send(body);
+      expect({ type, status: res.status }).toEqual({ type, status: 200 });
+      expect(res.body.result).toBe('YES');
+      answers.push(res.body);
+      // As XML too, the same offer set: read back, it equals the JSON answer.
+      const asXml = await request(app).get(`/offersets/${res.body.meta.uuid}`).set('Accept', 'application/xml');
+      expect(asXml.headers['content-type']).toMatch(/^application\/xml/);
+      expect(asXml.text).toMatch(/<offers-response kind="[^"]+"><meta>/);
+      // (supertest serves each request on a port of its own.)
+      const unported = (v: unknown) => JSON.parse(JSON.stringify(v).replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://broker'));
+      expect(unported(readXml(asXml.text, 'OfferSetResponse'))).toEqual(unported(res.body));
+      await reject(res.body);
+    }
+    expect(answers[0].offers.length).toBeGreaterThan(0);
+    expect(answers[0].offers[0].executable.labels).toEqual({ team: 'radio & optical' });
+    expect(normalized(answers[1])).toEqual(normalized(answers[0]));
+    expect(normalized(answers[2])).toEqual(normalized(answers[0]));
   });
 });
 

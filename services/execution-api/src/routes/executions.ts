@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { describeErrors, isTerminal, validateUpdate, type AbstractUpdate, type ExecutionPhase } from '@eb/schema';
 import { findExecution, findExecutionRow, transitionExecution, type Db, type ExecutionRecord } from '@eb/db';
 import { applyClientUpdate, canRead, canonicalUpdatePath, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
-import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
+import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from '../phases/listener.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,7 +72,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
       }
     }
     res.set('ETag', etagOf(record));
-    sendBody(req, res, 200, renderExecution(record, baseUrlOf(req)));
+    sendBody(req, res, 200, renderExecution(record, baseUrlOf(req)), 'AbstractExecutionSession');
   };
 
   const update = async (req: Request, res: Response) => {
@@ -99,13 +99,13 @@ export function executionRoutes(deps: ExecutionDeps): Router {
       // Kept for the work done on the owner's behalf until the execution ends.
       await keepCredential(db, deps.sealer, uuid, caller, req.get('x-refresh-token'));
     }
-    sendBody(req, res, 200, renderExecution(await load(uuid, res), baseUrlOf(req)));
+    sendBody(req, res, 200, renderExecution(await load(uuid, res), baseUrlOf(req)), 'AbstractExecutionSession');
   };
 
   const auth = requireAuth(deps.auth);
   for (const base of ['/executions', '/sessions']) {
     router.get(`${base}/:uuid`, auth, select);
-    router.post(`${base}/:uuid`, auth, readBody, update);
+    router.post(`${base}/:uuid`, auth, xmlBodyAs('AbstractUpdate'), readBody, update);
   }
   return router;
 }

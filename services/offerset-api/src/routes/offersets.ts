@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
 import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
 import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
-import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
+import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
 import { takeUnknownKinds } from '../offers/unknown-kinds.js';
@@ -78,7 +78,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     // Someone else's offer set does not exist, as far as the caller can tell.
     if (!set || !canRead(principalOf(res), set)) throw notFound('offer set', uuid);
     const offers = await findExecutions(db, set.executionUuids);
-    sendBody(req, res, status, renderOfferSet(set, offers, baseUrlOf(req)));
+    sendBody(req, res, status, renderOfferSet(set, offers, baseUrlOf(req)), 'OfferSetResponse');
   }
 
   const create = async (req: Request, res: Response) => {
@@ -92,8 +92,9 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     res.status(303).end();
   };
   const auth = requireAuth(deps.auth);
-  router.post('/offersets', auth, readBody, create);
-  router.post('/requests', auth, readBody, create);
+  const asRequest = xmlBodyAs('ExecutionRequest');
+  router.post('/offersets', auth, asRequest, readBody, create);
+  router.post('/requests', auth, asRequest, readBody, create);
 
   router.get('/offersets/:uuid', auth, async (req, res) => {
     const uuid = String(req.params.uuid);
@@ -102,7 +103,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   });
 
   // Upstream's one-call path: request offers and accept the first.
-  router.post('/direct', auth, readBody, async (req, res) => {
+  router.post('/direct', auth, asRequest, readBody, async (req, res) => {
     const set = await createOfferSet(req, res);
     const first = set.offers[0];
     if (set.result !== 'YES' || !first) {
@@ -121,7 +122,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     if (!wantsRepresentation(req)) return res.status(303).end();
     const [record] = await findExecutions(db, [first.uuid]);
     res.set('Preference-Applied', 'return=representation');
-    sendBody(req, res, 200, renderExecution(record!, baseUrlOf(req)));
+    sendBody(req, res, 200, renderExecution(record!, baseUrlOf(req)), 'AbstractExecutionSession');
   });
   return router;
 }
