@@ -8,3 +8,4 @@ export * from './queries/offersets.js';
 export * from './queries/executions.js';
 export * from './queries/credentials.js';
 export * from './queries/outputs.js';
+export * from './queries/extend.js';

@@ -12,6 +12,18 @@ export interface ComponentMetadata {
   created?: string;
   modified?: string;
   messages?: MessageItem[];
+  /** What the client may change (AbstractOption items). */
+  options?: AbstractOption[];
+}
+
+export interface AbstractOption {
+  kind: string;
+  path: string;
+  values?: string[];
+  min?: number;
+  max?: number;
+  units?: string;
+  pattern?: string;
 }
 
 export interface AbstractComponent {

@@ -4,6 +4,7 @@ import {
 } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import { outputConnectors } from './connectors.js';
+import { optionsFor } from './options.js';
 
 function schedule(e: ExecutionRecord['execution']): LifecycleSchedule {
   return {
@@ -63,6 +64,7 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
   const volumes = byRole('volume').map((v) => renderComponent(v, sched, e.created));
   const messages = [...historyMessages(record), ...e.messages];
   const access = ((e.platform_state as { access?: AccessPoint[] }).access ?? []);
+  const options = optionsFor(e);
   const session: ScheduledExecutionSession = {
     kind: Kinds.scheduledSession,
     meta: {
@@ -72,6 +74,7 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
       created: e.created.toISOString(),
       modified: e.modified.toISOString(),
       messages,
+      ...(options.length ? { options } : {}),
     },
     phase: e.phase as ExecutionPhase,
     ...(e.phase === 'OFFERED' ? { expires: e.expires.toISOString() } : {}),

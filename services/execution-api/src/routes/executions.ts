@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, isTerminal, validateUpdate, type AbstractUpdate, type ExecutionPhase } from '@eb/schema';
 import { findExecution, findExecutionRow, transitionExecution, type Db, type ExecutionRecord } from '@eb/db';
-import { applyClientUpdate, canRead, canonicalUpdatePath, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
+import { applyClientUpdate, canChangeSchedule, canRead, canonicalUpdatePath, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from '../phases/listener.js';
 
@@ -85,7 +85,8 @@ export function executionRoutes(deps: ExecutionDeps): Router {
     const { execution } = await load(uuid, res);
     const caller = principalOf(res);
     const target = checked.value.kind === 'uri:enum-value-update' && canonicalUpdatePath(checked.value.path) === 'phase' ? checked.value.value : undefined;
-    if (target && !canUpdate(caller, execution, target as ExecutionPhase)) {
+    const allowed = target ? canUpdate(caller, execution, target as ExecutionPhase) : canChangeSchedule(caller, execution);
+    if (!allowed) {
       throw new HttpProblem(403, 'Forbidden', caller.admin
         ? 'An administrator may cancel an execution, not change it otherwise.'
         : 'Only the owner may change this execution.');
