@@ -64,7 +64,7 @@ describe('POST /offersets', () => {
 
   test('Prefer: return=representation answers 200 with the body; YAML in and out', async () => {
     const req = await readRequest('execution-request-docker-compute-schedule.json');
-    req.executable.image.digest = 'sha256:0123';
+    req.executable.image.digest = 'sha256:0123012301230123012301230123012301230123012301230123012301230123';
     // The fixture asks for 2030; bring its start interval within the booking horizon.
     const from = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
     req.schedule.requested.start = `${from.toISOString().replace('.000Z', 'Z')}/PT1H`;
@@ -325,7 +325,7 @@ describe('storage linking', () => {
 
   test('a data resource without storage gets a storage of its own, booked at the default size; references become UUIDs', async () => {
     const req = await readRequest('execution-request-http-data-volume.json');
-    req.executable.image.digest = 'sha256:0123';
+    req.executable.image.digest = 'sha256:0123012301230123012301230123012301230123012301230123012301230123';
     const set = await offerFor(req);
     expect(set.result).toBe('YES');
     for (const offer of set.offers) {
@@ -414,12 +414,12 @@ describe('service endpoints', () => {
 
 describe('holds', () => {
   test('an offer holds its capacity until it expires, then the capacity is offered again', async () => {
-    // A two-day offer for every core of the platform, expiring in 300 ms.
-    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 300);
+    // A two-day offer for every core of the platform, expiring in 2 s (room for a loaded machine).
+    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 2000);
     const blocked = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
     expect(blocked.body.result).toBe('NO');
     expect(blocked.body.meta.messages[0].values.resources).toBe('cores');
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 2100));
     const freed = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
     expect(freed.body.result).toBe('YES');
     expect(Date.parse(freed.body.offers[0].schedule.preparing.start)).toBeLessThan(Date.now() + 5000);

@@ -18,23 +18,23 @@ export function abilitiesOf(p: PlatformConfig): PlatformAbilities {
     case 'docker':
       return {
         ...base, executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData], outputs: ['stdout', 'stderr'], labels: 'docker',
-        mounts: true, architectures: architectures(), envNames: 'posix',
+        mounts: true, architectures: architectures()
       };
     case 'kubernetes':
       return {
         ...base, executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData], outputs: ['stdout'], labels: 'kubernetes',
-        mounts: true, architectures: architectures(), envNames: 'kubernetes',
+        mounts: true, architectures: architectures()
       };
     // Skaha sessions run images on CANFAR's own storage: the broker makes no storage and stages no data there.
     case 'skaha':
       return {
         ...base, executableKinds: [Kinds.dockerContainer, Kinds.jupyterNotebook], dataKinds: [], outputs: ['stdout'], labels: 'none',
-        mounts: false, architectures: architectures(), envNames: 'posix',
+        mounts: false, architectures: architectures()
       };
     default:
       return {
         ...base, executableKinds: [Kinds.dockerContainer, Kinds.singularityContainer, Kinds.jupyterNotebook], dataKinds: allData,
-        outputs: ['stdout', 'stderr'], labels: 'docker', mounts: true, envNames: 'posix',
+        outputs: ['stdout', 'stderr'], labels: 'docker', mounts: true
       };
   }
 }

@@ -2,10 +2,11 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
 import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
-import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
+import { acceptOffer, canRead, egressPolicy, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
+import { checkSafety } from '../offers/safety.js';
 import { takeUnknownKinds } from '../offers/unknown-kinds.js';
 import { buildOfferSet } from '../offers/build.js';
 import { abilitiesOf } from '../offers/abilities.js';
@@ -42,6 +43,7 @@ function wantsRepresentation(req: Request): boolean {
 export function offersetRoutes(deps: OffersetDeps): Router {
   const router = Router();
   const { db, config } = deps;
+  const egress = config.egress ?? egressPolicy();
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
     // Components of kinds the spec does not know are answered NO (uri:unknown-type), not 400.
@@ -53,7 +55,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const tree = buildRequestTree(checked.value, config.defaults);
     const owner = principalOf(res).subject;
     const readers = readersOf(checked.value);
-    const problems = [...unknownKinds, ...checkRequest(tree, abilitiesOf(config.platform))];
+    const problems = [...unknownKinds, ...checkRequest(tree, abilitiesOf(config.platform)), ...checkSafety(tree, egress)];
     if (!problems.some((m) => m.level === 'ERROR')) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
