@@ -1,16 +1,10 @@
 // Messages follow the spec's MessageItem (Message Templates): a template, its values, and the
 // rendered text, so clients can both read them and match on the template.
 
-export type MessageLevel = 'DEBUG' | 'WARN' | 'ERROR' | 'INFO' | 'OTHER';
+import type { components } from './generated/openapi.js';
 
-export interface MessageItem {
-  kind?: string;
-  time?: string;
-  level?: MessageLevel;
-  template?: string;
-  values?: Record<string, string>;
-  message?: string;
-}
+export type MessageItem = components['schemas']['MessageItem'];
+export type MessageLevel = NonNullable<MessageItem['level']>;
 
 // Program output and remote error texts can hold any bytes; PostgreSQL (jsonb, text) stores no NUL
 // and no unpaired surrogate, so such characters become U+FFFD rather than failing the write.

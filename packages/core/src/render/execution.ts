@@ -14,10 +14,10 @@ function schedule(e: ExecutionRecord['execution']): LifecycleSchedule {
   };
 }
 
-function renderComponent(c: ComponentRow, sched: LifecycleSchedule, created: Date): Record<string, unknown> {
+function renderComponent(c: ComponentRow, sched: LifecycleSchedule, created: Date): AbstractComponent {
   const spec = c.spec as Record<string, unknown>;
   const meta = (spec.meta ?? {}) as Record<string, unknown>;
-  const out: Record<string, unknown> = {
+  const out: AbstractComponent = {
     ...spec,
     kind: c.kind,
     meta: {

@@ -178,7 +178,7 @@ export interface components {
              * @description Set the privileged flag on execution. The default is `false`. See https://docs.docker.com/reference/cli/docker/container/run/#privileged.
              * @default false
              */
-            privileged: boolean;
+            privileged?: boolean;
             /** @description An array of command line arguments to pass to the container entrypoint. */
             command?: string[];
             /** @description Overwrite the default ENTRYPOINT of the container. */
@@ -216,12 +216,12 @@ export interface components {
              * @description The CPU architecture the image is built for. The default is `amd64`.
              * @default amd64
              */
-            architecture: string;
+            architecture?: string;
             /**
              * @description The operating system the image is built for. The default is `linux`.
              * @default linux
              */
-            os: string;
+            os?: string;
         };
         /**
          * NameValueMap
@@ -840,7 +840,7 @@ export interface components {
              * Format: int32
              * @default 0
              */
-            calib_level: number;
+            calib_level?: number;
             access_url?: string;
             access_format?: string;
         };
