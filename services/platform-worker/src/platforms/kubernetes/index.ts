@@ -1,7 +1,10 @@
 import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Kinds, type DockerContainer } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
-import { PermanentPlatformError, type ComponentContext, type ComponentStatus, type PlatformAdapter, type StepOutput } from '../adapter.js';
+import {
+  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
+} from '../adapter.js';
+import { tailOf } from '../output-tail.js';
 import type { KubernetesSettings } from './config.js';
 import { LABEL_COMPONENT, claimFor, executableJob, executablePod, executableService, objectName, pvc, stagingJob } from './objects.js';
 
@@ -181,6 +184,22 @@ export class KubernetesPlatform implements PlatformAdapter {
         .replace('{port}', String(p.internal!.port)).replace('{path}', p.path ? (p.path.startsWith('/') ? p.path : `/${p.path}`) : '/'),
     }));
     return { status: 'available', access };
+  }
+
+  /** A pod's log is its containers' stdout and stderr together: one stream, shown as stdout. */
+  readonly outputStreams: readonly OutputStream[] = ['stdout'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (stream !== 'stdout' || ctx.component.role !== 'executable') return undefined;
+    const name = objectName(ctx.record.execution.uuid, ctx.component.uuid);
+    const pod = this.isBatch(ctx)
+      ? (await this.podsOf(ctx.component)).at(-1)
+      : await k8s('read pod', () => this.core.readNamespacedPod({ name, namespace: this.ns }), { notFound: undefined });
+    // A container that has not started has no log yet (the API would answer 400).
+    const started = pod?.status?.containerStatuses?.some((c) => c.state?.running || c.state?.terminated);
+    if (!pod?.metadata?.name || !started) return undefined;
+    const text = await k8s('read log', () => this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: this.ns, container: 'executable' }), { notFound: undefined });
+    return text === undefined ? undefined : tailOf(text, maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {

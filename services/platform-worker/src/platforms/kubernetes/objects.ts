@@ -1,7 +1,9 @@
 import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
+import type { ContainerRole, DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import type { KubernetesSettings } from './config.js';
+import { findReferenced } from '../references.js';
+import { containerLabels } from '../container-labels.js';
 
 // Every object carries these labels: release deletes by them, and so can an operator.
 export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
@@ -13,7 +15,10 @@ export function labels(record: ExecutionRecord, c: ComponentRow): Record<string,
   return { [LABEL_EXECUTION]: record.execution.uuid, [LABEL_COMPONENT]: c.uuid, 'app.kubernetes.io/managed-by': 'execution-broker' };
 }
 
-const storageNamed = (record: ExecutionRecord, name: unknown) => record.components.find((c) => c.role === 'storage' && c.name === name);
+/** Labels of what runs a container: the client's and the service's (schema 1.0.8), then ours. */
+const runLabels = (record: ExecutionRecord, c: ComponentRow, role: ContainerRole) => ({ ...containerLabels(record, c, role), ...labels(record, c) });
+
+const storageNamed = (record: ExecutionRecord, ref: unknown) => findReferenced(record, ref, ['storage']);
 
 /** The claim a storage or data component's files live on (data without storage gets a claim of its own). */
 export function claimFor(record: ExecutionRecord, c: ComponentRow): ComponentRow {
@@ -47,11 +52,11 @@ export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: Kuber
   const claim = objectName(record.execution.uuid, claimFor(record, data).uuid);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: labels(record, data) },
+    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: runLabels(record, data, 'data-download') },
     spec: {
       backoffLimit: 3,
       template: {
-        metadata: { labels: labels(record, data) },
+        metadata: { labels: runLabels(record, data, 'data-download') },
         spec: {
           restartPolicy: 'Never',
           containers: [{
@@ -80,7 +85,7 @@ function container(record: ExecutionRecord, exe: ComponentRow): { container: V1C
   const volumes: V1Volume[] = [];
   record.components.filter((c) => c.role === 'volume').forEach((v, i) => {
     const m = v.spec as SimpleVolumeMount;
-    const target = record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === m.resource)!;
+    const target = findReferenced(record, m.resource)!;
     volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, claimFor(record, target).uuid), readOnly: m.mode !== 'READWRITE' } });
     mounts.push({ name: `v${i}`, mountPath: m.path!, readOnly: m.mode !== 'READWRITE' });
   });
@@ -104,11 +109,11 @@ export function executableJob(record: ExecutionRecord, exe: ComponentRow): V1Job
   const { container: c, volumes } = container(record, exe);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: Math.ceil(record.execution.available_ms / 1000),
-      template: { metadata: { labels: labels(record, exe) }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
+      template: { metadata: { labels: runLabels(record, exe, 'execution') }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
     },
   };
 }
@@ -118,7 +123,7 @@ export function executablePod(record: ExecutionRecord, exe: ComponentRow): V1Pod
   const { container: c, volumes } = container(record, exe);
   return {
     apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
     spec: { restartPolicy: 'Never', containers: [c], volumes },
   };
 }
