@@ -33,7 +33,8 @@ class Recorder:
 
     def hook(self, response: httpx.Response) -> None:
         r = response.request
-        self.exchanges.append((r.method, str(r.url), r.headers, response.status_code))
+        # A copy: a retried request is the same object with its headers changed.
+        self.exchanges.append((r.method, str(r.url), httpx.Headers(r.headers), response.status_code))
 
     async def ahook(self, response: httpx.Response) -> None:
         self.hook(response)

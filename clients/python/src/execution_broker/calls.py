@@ -103,8 +103,17 @@ def read_model(response: httpx.Response, model: type[M]) -> M:
     return model.model_validate(checked(response).json())
 
 
-def read_tagged_execution(response: httpx.Response) -> tuple[Execution, str | None]:
-    """The execution and its ETag (changes with every phase change; for the next long-poll)."""
+Tagged = tuple[Execution, str | None]
+
+
+def read_tagged_execution(response: httpx.Response, previous: Tagged | None = None) -> Tagged:
+    """The execution and its ETag (changes with every phase change; for the next long-poll).
+
+    A long-poll that ends with no change answers 304 Not Modified to ``If-None-Match``: the
+    execution is then still the ``previous`` one.
+    """
+    if response.status_code == 304 and previous is not None:
+        return previous
     return read_model(response, Execution), response.headers.get("etag")
 
 

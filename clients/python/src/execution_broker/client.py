@@ -111,8 +111,10 @@ class BrokerClient:
     def get(self, target: str | Execution) -> Execution:
         return calls.read_model(self._send(calls.execution_call(target)), Execution)
 
-    def _get_tagged(self, target: str | Execution, wait_s: int | None = None, etag: str | None = None) -> tuple[Execution, str | None]:
-        return calls.read_tagged_execution(self._send(calls.execution_call(target, wait_s, etag)))
+    def _get_tagged(self, target: str | Execution, previous: calls.Tagged | None = None,
+                         wait_s: int | None = None) -> calls.Tagged:
+        etag = previous[1] if previous else None
+        return calls.read_tagged_execution(self._send(calls.execution_call(target, wait_s, etag)), previous)
 
     def wait_for_phase(self, target: str | Execution, phases: str | Iterable[str], *, timeout: float = DEFAULT_WAIT_S,
                        on_update: OnUpdate | None = None, progress: Progress = None) -> Execution:
@@ -120,10 +122,10 @@ class BrokerClient:
         answer comes as soon as the phase changes. WaitTimeout after ``timeout`` seconds,
         PhaseNotReached when it ends in another phase."""
         wait = PhaseWait(phases, timeout, observer(progress, on_update))
-        current, etag = self._get_tagged(target)
-        while not wait.seen(current):
-            current, etag = self._get_tagged(target, wait.next_wait(), etag)
-        return current
+        tagged = self._get_tagged(target)
+        while not wait.seen(tagged[0]):
+            tagged = self._get_tagged(target, tagged, wait.next_wait())
+        return tagged[0]
 
     def wait_until_terminal(self, target: str | Execution, *, timeout: float = DEFAULT_WAIT_S,
                             on_update: OnUpdate | None = None, progress: Progress = None, check: bool = False) -> Execution:
