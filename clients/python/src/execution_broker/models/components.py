@@ -35,6 +35,8 @@ class Component(ApiModel):
 
 
 class LifecycleComponent(Component):
+    # AbstractComponent with the document's LifecycleComponent mixed in: no one schema of its own.
+    openapi_schema = None
     phase: LifecyclePhase | None = None
     schedule: Schedule | None = None
 
