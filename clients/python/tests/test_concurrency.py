@@ -10,7 +10,7 @@ import httpx
 from execution_broker import AsyncBrokerClient, BrokerClient
 from request_docs import simulated
 
-COUNT = 20
+COUNT = 16
 
 
 class InFlight:
@@ -34,7 +34,7 @@ def test_many_executions_at_once_with_the_async_client(broker) -> None:
     flight = InFlight()
 
     async def one(client: AsyncBrokerClient, i: int):
-        offer = await client.offer(simulated({"SIMULATED_RUN_MS": "1500"}, name=f"py-many-{i}"))
+        offer = await client.offer(simulated(name=f"py-many-{i}"))
         return await client.wait_until_terminal(await client.accept(offer), timeout=60)
 
     async def go():
@@ -56,7 +56,7 @@ def test_one_sync_client_shared_by_threads(broker) -> None:
         def one(i: int):
             return client.run(simulated(name=f"py-thread-{i}"), timeout=60)
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            done = list(pool.map(one, range(8)))
-    assert [e.phase for e in done] == ["COMPLETED"] * 8
-    assert len({e.uuid for e in done}) == 8
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            done = list(pool.map(one, range(6)))
+    assert [e.phase for e in done] == ["COMPLETED"] * 6
+    assert len({e.uuid for e in done}) == 6
