@@ -57,3 +57,51 @@ def test_offer_set_html_lists_offers_or_the_messages_of_a_no(client: BrokerClien
 def test_outside_a_kernel_the_display_is_text() -> None:
     assert in_notebook() is False
     assert PhaseDisplay().notebook is False
+
+
+# Runs in its own process: an IPython shell takes over the interpreter's display hooks.
+NOTEBOOK_SCRIPT = r'''
+import json, sys
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from execution_broker import BrokerClient, PhaseDisplay
+sys.path.insert(0, sys.argv[1])
+from request_docs import simulated
+
+
+class Recorded(DisplayPublisher):
+    """What the notebook front end would receive: each display's data, its display id, and whether it updates."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.sent = []
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
+        self.sent.append({"html": data.get("text/html"), "id": (transient or {}).get("display_id"), "update": update})
+
+
+shell = InteractiveShell.instance()
+shell.display_pub = Recorded(shell=shell)
+with BrokerClient() as broker:
+    done = broker.run(simulated(), timeout=30, progress=PhaseDisplay(notebook=True))
+print(json.dumps({"uuid": done.uuid, "sent": shell.display_pub.sent}))
+'''
+
+
+def test_in_a_notebook_one_display_is_updated_in_place(broker, tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "notebook.py"
+    script.write_text(NOTEBOOK_SCRIPT)
+    env = {**os.environ, "EB_URL": broker.url, "EB_TOKEN": broker.token}
+    r = subprocess.run([sys.executable, str(script), str(Path(__file__).parent)], env=env, capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    sent = out["sent"]
+    assert len(sent) >= 2 and len({s["id"] for s in sent}) == 1 and sent[0]["id"]
+    assert [s["update"] for s in sent] == [False] + [True] * (len(sent) - 1)
+    assert out["uuid"] in sent[-1]["html"] and ">COMPLETED<" in sent[-1]["html"]
