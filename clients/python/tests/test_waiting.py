@@ -68,6 +68,7 @@ def test_a_phase_that_can_no_longer_come_raises_at_once(client: BrokerClient) ->
         client.wait_for_phase(done, ["AVAILABLE", "RUNNING"], timeout=30)
     assert time.monotonic() - started < 5
     assert caught.value.execution.phase == "COMPLETED"
+    assert caught.value.passed == ["AVAILABLE"] and "it was AVAILABLE before" in str(caught.value)
 
 
 def test_wait_until_terminal_reports_each_answer(client: BrokerClient) -> None:

@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from .errors import NoOffersError, problem_error
-from .models import EnumValueUpdate, Execution, ExecutionRequest, OfferSet, Problem
+from .models import EnumValueUpdate, Execution, ExecutionRequest, Problem
 
 #: The broker holds a long-poll at most this long.
 MAX_WAIT_S = 60

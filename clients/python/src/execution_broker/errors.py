@@ -92,13 +92,17 @@ class WaitTimeout(BrokerError, TimeoutError):
 
 
 class PhaseNotReached(BrokerError):
-    """The execution ended in another phase, so the awaited one will never come."""
+    """The execution ended in another phase, so the awaited one will never come (again).
+
+    ``passed`` names the awaited phases it went through before it ended (between two answers, say).
+    """
 
     def __init__(self, execution: "Execution", phases: Iterable[str]) -> None:
         self.execution = execution
         self.phases = sorted(phases)
-        super().__init__(f"execution {execution.meta.uuid if execution.meta else '?'} ended {execution.phase}, "
-                         f"never {'/'.join(self.phases)}")
+        self.passed = sorted({c.phase for c in execution.history()} & set(self.phases))
+        earlier = f" (it was {'/'.join(self.passed)} before)" if self.passed else f", never {'/'.join(self.phases)}"
+        super().__init__(f"execution {execution.meta.uuid if execution.meta else '?'} ended {execution.phase}{earlier}")
 
 
 class ExecutionFailed(BrokerError):
