@@ -4,12 +4,10 @@ downloaded as files from its published port. Skipped when no Docker engine answe
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from broker_processes import Broker, docker_answers, ensure_test_image, start_broker
+from broker_processes import docker_answers
 from execution_broker import (
     BrokerClient, DockerContainer, DockerImage, DockerInternalPort, DockerNetwork, DockerPort, ExecutionRequest,
     MinMax, SimpleComputeResource,
@@ -17,20 +15,6 @@ from execution_broker import (
 
 pytestmark = pytest.mark.skipif(not docker_answers(), reason="no Docker engine answers")
 TEST_IMAGE = "eb-test/busybox:1"
-
-
-@pytest.fixture(scope="module")
-def docker_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Broker, str, Path]]:
-    image_id = ensure_test_image()
-    work = tmp_path_factory.mktemp("docker-broker")
-    data = work / "data"
-    data.mkdir()
-    running = start_broker(work, {
-        "EB_PLATFORM": "docker", "EB_DOCKER_DATA_DIR": str(data), "EB_DOCKER_PULL": "false",
-        "EB_PREPARE_ESTIMATE": "PT5S", "EB_RELEASE_ESTIMATE": "PT5S", "EB_POLL_MIN": "100", "EB_POLL_MAX": "500",
-    })
-    yield running, image_id, data
-    running.stop()
 
 
 def container(image_id: str, command: list[str], ports: list[DockerPort] | None = None, name: str = "py-docker") -> ExecutionRequest:
