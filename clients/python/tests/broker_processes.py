@@ -126,7 +126,8 @@ def start_broker(workdir: Path, settings: dict[str, str]) -> Broker:
     return broker
 
 
-def _ready(name: str, process: subprocess.Popen, url: str, timeout_s: float = 30.0) -> None:
+# Generous: on a machine shared with other test runs a service can take long to start.
+def _ready(name: str, process: subprocess.Popen, url: str, timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

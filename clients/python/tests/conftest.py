@@ -61,9 +61,19 @@ def docker_start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             start.outcome[0].stop()
 
 
+_broker_failure: list[BaseException] = []
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory, docker_start: DockerBrokerStart | None) -> Iterator[Broker]:
-    running = start_broker(tmp_path_factory.mktemp("broker"), SIMULATED)
+    # pytest sets up a failed session fixture again for every test: fail the others at once instead.
+    if _broker_failure:
+        raise RuntimeError("the broker did not start (see the first error)") from _broker_failure[0]
+    try:
+        running = start_broker(tmp_path_factory.mktemp("broker"), SIMULATED)
+    except BaseException as err:
+        _broker_failure.append(err)
+        raise
     yield running
     running.stop()
 
