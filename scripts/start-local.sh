@@ -16,12 +16,14 @@ if [ -z "${EB_PLATFORM:-}" ]; then
 fi
 export EB_PLATFORM
 BASE_PORT="${EB_PORT:-8080}"
-mkdir -p .local/logs
+mkdir -p -m 700 .local/logs
 node packages/db/dist/src/migrate-cli.js
 
 pids=()
 start() { # name port [extra env...]
   local name=$1 port=$2; shift 2
+  # Logs are the owner's only (made 0600 before the first write; appending keeps the mode).
+  [ -f ".local/logs/$name.log" ] || install -m 600 /dev/null ".local/logs/$name.log"
   env "$@" PORT="$port" EB_MIGRATE_ON_START=false node "services/$name/dist/src/main.js" >>".local/logs/$name.log" 2>&1 &
   pids+=($!)
 }

@@ -24,7 +24,7 @@ executable:
   meta: { name: client-test }
   image:
     locations: [ "example.org/app:1" ]
-    digest: "sha256:0123"
+    digest: "sha256:0123012301230123012301230123012301230123012301230123012301230123"
   environment: ${JSON.stringify(env)}
 compute:
   kind: https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/compute/simple-compute-resource.yaml
@@ -83,7 +83,7 @@ describe('client', () => {
 
   test('a request the broker cannot meet: NoOffersError with the messages', async () => {
     const client = new BrokerClient({ baseUrl: base, token: TOKEN });
-    const set = await client.requestOffers(yamlRequest().replace('digest: "sha256:0123"', ''));
+    const set = await client.requestOffers(yamlRequest().replace('digest: "sha256:0123012301230123012301230123012301230123012301230123012301230123"', ''));
     expect(set.result).toBe('NO');
     try {
       client.pickOffer(set);
@@ -151,7 +151,7 @@ describe('eb', () => {
 
   test('eb offers on a request that gets NO prints the messages and exits 1; usage errors exit 2', async () => {
     const f = join(tmpdir(), `eb-bad-${randomUUID()}.yaml`);
-    writeFileSync(f, yamlRequest().replace('digest: "sha256:0123"', ''));
+    writeFileSync(f, yamlRequest().replace('digest: "sha256:0123012301230123012301230123012301230123012301230123012301230123"', ''));
     const r = await runCli(['offers', f]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('Missing value [executable.image.digest]');

@@ -1,15 +1,19 @@
 import express, { type RequestHandler } from 'express';
 import yaml from 'js-yaml';
 import { HttpProblem } from './problem.js';
+import { checkBodyShape } from './body-limits.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-const rawText = express.text({ type: [...YAML_TYPES, ...JSON_TYPES], limit: '1mb' });
+// Requests are documents of a few KiB; the cap keeps a hostile body from costing memory or time.
+const MAX_BODY_BYTES = Number(process.env.EB_MAX_BODY_BYTES ?? 256 * 1024);
+const rawText = express.text({ type: [...YAML_TYPES, ...JSON_TYPES], limit: MAX_BODY_BYTES });
 
 /**
  * Reads a JSON or YAML request body into `req.body`. Anything else is 415; text that does not parse
- * is 400 with the parser's own message (which names the line for YAML).
+ * is 400 with the parser's own message (which names the line for YAML); a body over the size cap is
+ * 413; aliases, deep nesting, too many values and unstorable characters are 400 (see body-limits).
  */
 export const readBody: RequestHandler = (req, res, next) => {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -25,12 +29,20 @@ export const readBody: RequestHandler = (req, res, next) => {
     if (err) return next(err);
     const text = typeof req.body === 'string' ? req.body : '';
     if (text.trim() === '') return next(new HttpProblem(400, 'Bad Request', 'The request body is empty.'));
+    let parsed: unknown;
     try {
-      req.body = isYaml ? yaml.load(text, { schema: yaml.JSON_SCHEMA }) : JSON.parse(text);
+      parsed = isYaml ? yaml.load(text, { schema: yaml.JSON_SCHEMA }) : JSON.parse(text);
     } catch (e) {
       const what = isYaml ? 'YAML' : 'JSON';
+      // A stack overflow from absurd nesting is the client's bytes too: still a 400.
       return next(new HttpProblem(400, 'Bad Request', `The body is not valid ${what}: ${(e as Error).message.split('\n')[0]}`));
     }
+    try {
+      checkBodyShape(parsed);
+    } catch (e) {
+      return next(e);
+    }
+    req.body = parsed;
     next();
   });
 };

@@ -10,3 +10,4 @@ export * from './auth/principal.js';
 export * from './auth/verifier.js';
 export * from './auth/config.js';
 export * from './auth/middleware.js';
+export * from './body-limits.js';

@@ -12,6 +12,12 @@ export interface MessageItem {
   message?: string;
 }
 
+// Program output and remote error texts can hold any bytes; PostgreSQL (jsonb, text) stores no NUL
+// and no unpaired surrogate, so such characters become U+FFFD rather than failing the write.
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const storableText = (s: string): string => s.replace(UNSTORABLE, '\uFFFD');
+
 export function message(
   kind: string,
   level: MessageLevel,
@@ -19,7 +25,7 @@ export function message(
   values: Record<string, string | number> = {},
   at: Date = new Date(),
 ): MessageItem {
-  const strings = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+  const strings = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, storableText(String(v))]));
   const text = template.replace(/\{(\w+)\}/g, (whole, name: string) => strings[name] ?? whole);
   return { kind, time: at.toISOString(), level, template, values: strings, message: text };
 }

@@ -1,4 +1,4 @@
-import { envDurationMs, envInt, envString, platformConfig, type PlatformConfig } from '@eb/core';
+import { egressPolicy, envDurationMs, envInt, envString, platformConfig, type EgressPolicy, type PlatformConfig } from '@eb/core';
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
 
@@ -10,6 +10,8 @@ export interface OffersetApiConfig {
   platform: PlatformConfig;
   offers: OfferSettings;
   defaults: TreeDefaults;
+  /** Where data may come from (EB_EGRESS_ALLOW / EB_EGRESS_DENY, as the workers read them); the default policy when unset. */
+  egress?: EgressPolicy;
 }
 
 export function loadConfig(): OffersetApiConfig {
@@ -20,6 +22,7 @@ export function loadConfig(): OffersetApiConfig {
     databaseUrl: envString('DATABASE_URL'),
     redisUrl: envString('REDIS_URL', 'redis://127.0.0.1:6379'),
     platform,
+    egress: egressPolicy(),
     offers: {
       platform: platform.name,
       offerTtlMs: envDurationMs('EB_OFFER_TTL', 'PT5M'),

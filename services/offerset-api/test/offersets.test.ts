@@ -63,7 +63,7 @@ describe('POST /offersets', () => {
 
   test('Prefer: return=representation answers 200 with the body; YAML in and out', async () => {
     const req = await readRequest('execution-request-docker-compute-schedule.json');
-    req.executable.image.digest = 'sha256:0123';
+    req.executable.image.digest = 'sha256:0123012301230123012301230123012301230123012301230123012301230123';
     // The fixture asks for 2030; bring its start interval within the booking horizon.
     const from = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
     req.schedule.requested.start = `${from.toISOString().replace('.000Z', 'Z')}/PT1H`;

@@ -30,7 +30,7 @@ beforeAll(async () => {
   app = createApp({
     db: db.db, queues, config, logger: quietLogger, auth: noAuth,
     policies: [
-      new ImageAllowlistPolicy(['ghcr.io/zarquan/*', 'sha256:allowed']),
+      new ImageAllowlistPolicy(['ghcr.io/zarquan/*', 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa']),
       new MaxDurationPolicy(2 * 3_600_000),
     ],
   });
@@ -54,7 +54,7 @@ describe('policies through the API', () => {
     const refused = await offerSet(other);
     expect(refused.result).toBe('NO');
     expect(refused.meta.messages[0]).toMatchObject({ kind: 'urn:policy-refusal', values: { policy: 'image-allowlist', image: 'docker.io/library/evil:latest' } });
-    other.executable.image.digest = 'sha256:allowed';
+    other.executable.image.digest = 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     expect((await offerSet(other)).result).toBe('YES');
   });
 
@@ -70,7 +70,7 @@ describe('policies through the API', () => {
 
   test('a start beyond the booking horizon is answered NO', async () => {
     const req = await readRequest('execution-request-docker-compute-schedule.json');
-    req.executable.image.digest = 'sha256:allowed';
+    req.executable.image.digest = 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     const res = await offerSet(req); // asks for 2030
     expect(res.result).toBe('NO');
     expect(res.meta.messages[0].kind).toBe('urn:no-slot');

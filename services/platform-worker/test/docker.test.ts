@@ -7,18 +7,20 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Kinds } from '@eb/schema';
 import { findExecution } from '@eb/db';
-import { applyClientUpdate, renderExecution } from '@eb/core';
+import { applyClientUpdate, egressPolicy, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import type { OfferSpec } from '@eb/tests/support/offers.js';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
 import { messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
+import { dockerSettings } from '../src/platforms/docker/config.js';
 
 // Against the real Docker engine that scripts/ensure-services.sh starts.
 let h: Harness;
 const dataDir = mkdtempSync(join(tmpdir(), 'eb-docker-test-'));
-const docker = new DockerPlatform({ socketPath: '/var/run/docker.sock', dataDir, bindIp: '127.0.0.1', publicHost: '127.0.0.1', pull: false, allowPrivileged: false, downloadAttempts: 3 });
+// The test file server is on loopback, which the stager refuses unless allowed: allowed here as an operator would.
+const docker = new DockerPlatform({ ...dockerSettings(), dataDir, pull: false, downloadAttempts: 3, egress: egressPolicy('127.0.0.1') });
 let imageId: string;
 let files: Server;
 let filesUrl = '';
@@ -100,7 +102,7 @@ describe('Docker platform', () => {
   test('interactive: AVAILABLE only once the port answers, reached through its access URL, then cancelled', async () => {
     const uuid = await run({
       interactive: true,
-      executable: container(['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-from-eb > /www/index.html && exec httpd -f -p 8080 -h /www'], {
+      executable: container(['sh', '-c', 'sleep 1; mkdir -p /tmp/www && echo hello-from-eb > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'], {
         network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
       }),
     });
@@ -149,7 +151,7 @@ describe('Docker platform', () => {
     const uuid = await run({ executable: { image: { locations: ['eb-test/missing:1'], digest: `sha256:${'0'.repeat(64)}` }, command: ['true'] } });
     const r = await ended(uuid);
     expect(r.execution.phase).toBe('FAILED');
-    expect(messagesOf(r, 'executable')[0]!.message).toMatch(/is not on this engine/);
+    expect(messagesOf(r, 'executable')[0]!.message).toMatch(/is on this engine, and pulling is off/);
   }, 60_000);
 
   test('downloads retry with backoff; a download that fails fails early and nothing is left', async () => {

@@ -2,10 +2,11 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
 import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
-import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
+import { acceptOffer, canRead, egressPolicy, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
+import { checkSafety } from '../offers/safety.js';
 import { buildOfferSet } from '../offers/build.js';
 import { abilitiesOf } from '../offers/abilities.js';
 import type { OffersetApiConfig } from '../config.js';
@@ -41,6 +42,7 @@ function wantsRepresentation(req: Request): boolean {
 export function offersetRoutes(deps: OffersetDeps): Router {
   const router = Router();
   const { db, config } = deps;
+  const egress = config.egress ?? egressPolicy();
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
     const checked = validateExecutionRequest<ExecutionRequest>(req.body);
@@ -50,7 +52,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const tree = buildRequestTree(checked.value, config.defaults);
     const owner = principalOf(res).subject;
     const readers = readersOf(checked.value);
-    const problems = checkRequest(tree, abilitiesOf(config.platform));
+    const problems = [...checkRequest(tree, abilitiesOf(config.platform)), ...checkSafety(tree, egress)];
     if (problems.length === 0) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }

@@ -14,6 +14,11 @@ export interface ComponentContext {
   stateOf(componentUuid: string): Record<string, unknown>;
   /** Records messages on the component at once, for long calls that report as they go. */
   report?(messages: MessageItem[]): Promise<void>;
+  /**
+   * Aborted when the execution leaves the phase this step was made for (a cancel) or its preparation
+   * passes the latest time the offer allows: long calls (downloads) stop at once.
+   */
+  signal?: AbortSignal;
 }
 
 /** What an adapter hands back: state to merge into the component's, and messages to show on it. */

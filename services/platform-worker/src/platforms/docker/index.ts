@@ -3,6 +3,7 @@ import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { Logger } from 'pino';
 import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
@@ -12,6 +13,9 @@ import { DownloadError, download, fileNameFor, type Checksum } from './download.
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
 import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
+import { hardenedHostConfig } from './hardening.js';
+import { resolveImage } from './image.js';
+import { ensureExecutionNetwork, installFirewall, removeExecutionNetwork } from './network.js';
 
 const GiB = 2 ** 30;
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
@@ -27,10 +31,18 @@ export class DockerPlatform implements PlatformAdapter {
   readonly name = 'docker';
   readonly docker: Docker;
   private storageMode: Promise<StorageMode>;
+  private firewall: Promise<boolean> | undefined;
 
-  constructor(private readonly s: DockerSettings) {
+  constructor(private readonly s: DockerSettings, private readonly logger?: Logger) {
     this.docker = new Docker({ socketPath: s.socketPath });
     this.storageMode = s.storage ? Promise.resolve(s.storage) : detectStorageMode();
+  }
+
+  /** The host rules are installed once per worker, before its first container. */
+  private ensureFirewall(): Promise<boolean> {
+    if (!this.s.firewall) return Promise.resolve(false);
+    this.firewall ??= installFirewall(this.s.containerEgress, this.logger ?? (console as unknown as Logger));
+    return this.firewall;
   }
 
   async ping(): Promise<boolean> {
@@ -77,7 +89,9 @@ export class DockerPlatform implements PlatformAdapter {
     const sizeGib = (storage?.spec as { size?: { min?: number } } | undefined)?.size?.min;
     try {
       const r = await download(url, this.dataDir(ctx, ctx.component), fileNameFor(url, ctx.component.name ?? 'data'), {
+        policy: this.s.egress,
         attempts: this.s.downloadAttempts,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
         onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
         ...(spec.checksum ? { checksum: spec.checksum } : {}),
         ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB } : {}),
@@ -87,35 +101,6 @@ export class DockerPlatform implements PlatformAdapter {
       const messages = err instanceof DownloadError ? err.messages : [];
       return { state: { failed: (err as Error).message }, messages };
     }
-  }
-
-  /** Finds the image locally (by digest, then by location), pulling it when allowed. */
-  private async resolveImage(exe: DockerContainer): Promise<string> {
-    const digest = exe.image?.digest;
-    const locations = exe.image?.locations ?? [];
-    const candidates = [
-      ...(digest ? [digest, ...locations.map((l) => `${l.replace(/[:@].*$/, '')}@${digest}`)] : []),
-      ...locations,
-    ];
-    for (const ref of candidates) {
-      const info = await this.docker.getImage(ref).inspect().catch(() => undefined);
-      if (info && (!digest || info.Id === digest || (info.RepoDigests ?? []).some((d) => d.endsWith(`@${digest}`)))) return info.Id;
-    }
-    if (this.s.pull) {
-      const errors: string[] = [];
-      for (const loc of locations) {
-        const ref = digest ? `${loc.replace(/[:@].*$/, '')}@${digest}` : loc;
-        try {
-          const stream = await this.docker.pull(ref);
-          await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (e) => (e ? reject(e) : resolve())));
-          return (await this.docker.getImage(ref).inspect()).Id;
-        } catch (err) {
-          errors.push(`${ref}: ${(err as Error).message.split('\n')[0]}`);
-        }
-      }
-      throw new Error(`the image is not on this engine and could not be pulled (${errors.join('; ') || 'no location given'})`);
-    }
-    throw new Error(`the image ${digest ?? locations[0] ?? ''} is not on this engine and pulling is off`);
   }
 
   private binds(ctx: ComponentContext): string[] {
@@ -135,12 +120,14 @@ export class DockerPlatform implements PlatformAdapter {
     const exe = ctx.component.spec as DockerContainer;
     let image: string;
     try {
-      image = await this.resolveImage(exe);
+      image = await resolveImage(this.docker, exe, this.s.pull);
     } catch (err) {
       return { state: { failed: (err as Error).message } };
     }
     const ports = (exe.network?.ports ?? []).filter((p) => p.internal?.port);
     const key = (p: { internal?: { port?: number }; protocol?: string }) => `${p.internal!.port}/${p.protocol?.toUpperCase() === 'UDP' ? 'udp' : 'tcp'}`;
+    await this.ensureFirewall();
+    const network = await ensureExecutionNetwork(this.docker, e.uuid, this.s.containerEgress);
     const container = await this.docker.createContainer({
       name,
       Image: image,
@@ -150,11 +137,14 @@ export class DockerPlatform implements PlatformAdapter {
       Labels: { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
       ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
       HostConfig: {
+        ...hardenedHostConfig(this.s),
         NanoCpus: e.cores * 1e9,
         Memory: e.memory_gib * GiB,
+        // No swap beyond the memory limit: the booked memory is the bound.
+        MemorySwap: e.memory_gib * GiB,
         Binds: this.binds(ctx),
+        NetworkMode: network,
         PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
-        Privileged: this.s.allowPrivileged && exe.privileged === true,
       },
     }).catch(async (err: unknown) => {
       // Another worker created it between our inspect and create.
@@ -226,11 +216,13 @@ export class DockerPlatform implements PlatformAdapter {
           if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or removal already under way
         });
         const still = await c.inspect().then(() => true, () => false);
+        if (!still) await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
         return { done: !still, ...(still ? {} : { messages: [message('urn:released', 'INFO', 'Container removed', {})] }) };
       }
       case 'storage':
       case 'data': {
-        await removeStorage(this.dirFor(ctx, ctx.component));
+        // A download still writing (a cancel that overtook it) keeps the mount busy: try again shortly.
+        if (!(await removeStorage(this.dirFor(ctx, ctx.component)))) return { done: false };
         // The execution's own directory goes with its last component.
         if (ctx.component.role === 'storage' || !this.storageNamed(ctx, (ctx.component.spec as DataResource).storage)) {
           await rm(join(this.s.dataDir, ctx.record.execution.uuid), { recursive: true, force: true }).catch(() => undefined);
