@@ -10,7 +10,7 @@ from execution_broker import DockerContainer, DockerImage, ExecutionRequest, Min
 def simulated(env: dict[str, str] | None = None, name: str = "py-test", cores: tuple[int, int] = (1, 2)) -> ExecutionRequest:
     """A container for the simulated platform; its environment steers the simulation (SIMULATED_*)."""
     return ExecutionRequest(
-        executable=DockerContainer(meta={"name": name}, image=DockerImage(locations=["example.org/app:1"], digest="sha256:0123"),
+        executable=DockerContainer(meta={"name": name}, image=DockerImage(locations=["example.org/app:1"], digest="sha256:0123012301230123012301230123012301230123012301230123012301230123"),
                                    environment=env or {}),
         compute=SimpleComputeResource(cores=MinMax(min=cores[0], max=cores[1])),
     ).with_duration("PT5M")
@@ -24,7 +24,7 @@ executable:
   meta: {{ name: py-yaml }}
   image:
     locations: [ "example.org/app:1" ]
-{'    digest: "sha256:0123"' if digest else ''}
+{'    digest: "sha256:0123012301230123012301230123012301230123012301230123012301230123"' if digest else ''}
   environment: {json.dumps(env or {})}
 compute:
   kind: https://www.purl.org/ivoa.net/Calycopis-openapi/schema/v1.0/kinds/compute/simple-compute-resource.yaml
