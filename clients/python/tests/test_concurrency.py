@@ -10,7 +10,7 @@ import httpx
 from execution_broker import AsyncBrokerClient, BrokerClient
 from request_docs import simulated
 
-COUNT = 16
+COUNT = 24
 
 
 class InFlight:
@@ -30,25 +30,42 @@ class InFlight:
             self.now -= 1
 
 
-def test_many_executions_at_once_with_the_async_client(broker) -> None:
-    flight = InFlight()
+def run_many(broker, count: int, run_ms: str, **options) -> tuple[list, InFlight, list[int]]:
+    """``count`` executions at once on one async client: offer, accept, wait until the end."""
+    flight, statuses = InFlight(), []
+
+    async def record(response: httpx.Response) -> None:
+        statuses.append(response.status_code)
 
     async def one(client: AsyncBrokerClient, i: int):
-        offer = await client.offer(simulated(name=f"py-many-{i}"))
-        return await client.wait_until_terminal(await client.accept(offer), timeout=60)
+        offer = await client.offer(simulated({"SIMULATED_RUN_MS": run_ms}, name=f"py-many-{i}"))
+        return await client.wait_until_terminal(await client.accept(offer), timeout=90)
 
     async def go():
-        async with AsyncBrokerClient(broker.url, broker.token) as client:
+        async with AsyncBrokerClient(broker.url, broker.token, **options) as client:
             client.http.event_hooks["request"].append(flight.sent)
-            client.http.event_hooks["response"].append(flight.answered)
-            return await asyncio.gather(*(one(client, i) for i in range(COUNT)))
+            client.http.event_hooks["response"] += [flight.answered, record]
+            return await asyncio.gather(*(one(client, i) for i in range(count)))
 
-    done = asyncio.run(go())
+    return asyncio.run(go()), flight, statuses
+
+
+def test_many_executions_at_once_with_the_async_client(broker) -> None:
+    done, flight, statuses = run_many(broker, COUNT, "1500")
     assert [e.phase for e in done] == ["COMPLETED"] * COUNT
     assert len({e.uuid for e in done}) == COUNT
     assert sorted(e.executable.meta.name for e in done) == sorted(f"py-many-{i}" for i in range(COUNT))
-    # The waits overlapped: many long-polls were held at the same time on the one client.
-    assert flight.peak >= COUNT // 2
+    # The waits overlapped on the one client, up to its cap of long-polls (the broker's per-user cap),
+    # so the broker never had to refuse one.
+    assert 8 <= flight.peak <= 16
+    assert 429 not in statuses
+
+
+def test_long_polls_past_the_brokers_cap_wait_as_told_and_go_on(broker) -> None:
+    done, flight, statuses = run_many(broker, COUNT, "3000", max_long_polls=100)
+    assert [e.phase for e in done] == ["COMPLETED"] * COUNT
+    # More long-polls than the broker holds for one user: it answered 429, the waits paused and went on.
+    assert flight.peak > 16 and 429 in statuses
 
 
 def test_one_sync_client_shared_by_threads(broker) -> None:

@@ -59,3 +59,15 @@ def test_hostile_identifiers_stay_one_path_segment(client: BrokerClient, recorde
         client.get("../offersets/../../healthz")
     (_, url, _, status), = recorder.exchanges
     assert "/executions/..%2Foffersets" in url and status == 404
+
+
+def test_retry_after_as_seconds_or_an_http_date() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from execution_broker.calls import retry_after_s
+
+    assert retry_after_s("5") == 5.0
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= retry_after_s(later) <= 30
+    assert retry_after_s("soon") is None and retry_after_s(None) is None

@@ -11,7 +11,7 @@ from .auth import TokenSource
 from .client import BrokerClient
 from .errors import (
     BadRequest, BrokerError, Conflict, ExecutionFailed, Forbidden, NoOffersError, NotFound, OutputNotAvailable,
-    PhaseNotReached, ProblemError, Unauthorized, Unprocessable, WaitTimeout,
+    PhaseNotReached, ProblemError, TooManyRequests, Unauthorized, Unprocessable, WaitTimeout,
 )
 from .models import *  # noqa: F403
 from .models import __all__ as _models
@@ -20,5 +20,5 @@ from .progress import PhaseDisplay, render_html, render_text
 __all__ = [
     "AsyncBrokerClient", "BadRequest", "BrokerClient", "BrokerError", "Conflict", "ExecutionFailed", "Forbidden",
     "NoOffersError", "NotFound", "OutputNotAvailable", "PhaseDisplay", "PhaseNotReached", "ProblemError",
-    "TokenSource", "Unauthorized", "Unprocessable", "WaitTimeout", "kinds", "render_html", "render_text", *_models,
+    "TokenSource", "TooManyRequests", "Unauthorized", "Unprocessable", "WaitTimeout", "kinds", "render_html", "render_text", *_models,
 ]

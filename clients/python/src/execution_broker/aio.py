@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -16,21 +17,23 @@ import httpx
 from . import calls
 from .auth import BearerAuth, TokenLike, TokenSource
 from .calls import RequestLike
-from .client import DEFAULT_WAIT_S, Progress, base_url, observer
-from .errors import ExecutionFailed
+from .client import DEFAULT_MAX_LONG_POLLS, DEFAULT_WAIT_S, Progress, base_url, observer
+from .errors import ExecutionFailed, TooManyRequests
 from .models import TERMINAL_PHASES, ClientPhase, Execution, OfferSet
 from .outputs import STREAMS, AtomicFile, Stream, has_stream, stream_location, target_file
 from .waiting import OnUpdate, PhaseWait
 
 
 class AsyncBrokerClient:
-    """``token`` may also be an async callable. Each waiting execution holds one connection during its
-    long-poll, so ``max_connections`` bounds how many wait at once (the others queue for a connection)."""
+    """``token`` may also be an async callable. At most ``max_long_polls`` waits hold a long-poll at
+    once (the broker caps them per user); the others queue for one, in order."""
 
     def __init__(self, url: str | None = None, token: TokenLike = None, *, timeout: float = 30.0,
-                 max_connections: int = 200, http: httpx.AsyncClient | None = None, **httpx_options: Any) -> None:
+                 max_long_polls: int = DEFAULT_MAX_LONG_POLLS, max_connections: int = 200,
+                 http: httpx.AsyncClient | None = None, **httpx_options: Any) -> None:
         self.url = base_url(url)
         self.tokens = TokenSource(token)
+        self._long_polls = asyncio.Semaphore(max_long_polls)
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self.http = http or httpx.AsyncClient(base_url=self.url, timeout=timeout, limits=limits,
                                               headers={"Accept": "application/json"}, **httpx_options)
@@ -87,14 +90,23 @@ class AsyncBrokerClient:
     async def _get_tagged(self, target: str | Execution, previous: calls.Tagged | None = None,
                          wait_s: int | None = None) -> calls.Tagged:
         etag = previous[1] if previous else None
-        return calls.read_tagged_execution(await self._send(calls.execution_call(target, wait_s, etag)), previous)
+        call = calls.execution_call(target, wait_s, etag)
+        if not wait_s:
+            return calls.read_tagged_execution(await self._send(call), previous)
+        # At most max_long_polls held at once from this client: the broker refuses more per user (429).
+        async with self._long_polls:
+            return calls.read_tagged_execution(await self._send(call), previous)
 
     async def wait_for_phase(self, target: str | Execution, phases: str | Iterable[str], *, timeout: float = DEFAULT_WAIT_S,
                              on_update: OnUpdate | None = None, progress: Progress = None) -> Execution:
         wait = PhaseWait(phases, timeout, observer(progress, on_update))
         tagged = await self._get_tagged(target)
         while not wait.seen(tagged[0]):
-            tagged = await self._get_tagged(target, tagged, wait.next_wait())
+            try:
+                tagged = await self._get_tagged(target, tagged, wait.next_wait())
+            except TooManyRequests as busy:
+                # The broker caps the long-polls one user holds open; its Retry-After says when to go on.
+                await asyncio.sleep(wait.backoff(busy.retry_after))
         return tagged[0]
 
     async def wait_until_terminal(self, target: str | Execution, *, timeout: float = DEFAULT_WAIT_S,

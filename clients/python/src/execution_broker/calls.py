@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Mapping, TypeVar
 from urllib.parse import quote
 
@@ -92,10 +94,24 @@ def _problem(response: httpx.Response) -> Problem:
         return Problem(title=response.reason_phrase or "error", status=response.status_code, detail=response.text[:500])
 
 
+def retry_after_s(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
 def checked(response: httpx.Response) -> httpx.Response:
     """The response, or the :class:`ProblemError` its 4xx/5xx status and problem document make."""
     if response.status_code >= 400:
-        raise problem_error(response.status_code, _problem(response), str(response.request.url))
+        raise problem_error(response.status_code, _problem(response), str(response.request.url),
+                            retry_after_s(response.headers.get("retry-after")))
     return response
 
 

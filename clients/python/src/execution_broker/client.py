@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -11,7 +13,7 @@ import httpx
 from . import calls
 from .auth import BearerAuth, TokenLike, TokenSource
 from .calls import RequestLike
-from .errors import ExecutionFailed
+from .errors import ExecutionFailed, TooManyRequests
 from .models import TERMINAL_PHASES, ClientPhase, Execution, OfferSet
 from .outputs import STREAMS, AtomicFile, Stream, has_stream, stream_location, target_file
 from .progress import PhaseDisplay
@@ -21,6 +23,8 @@ URL_ENV = "EB_URL"
 DEFAULT_URL = "http://127.0.0.1:8080"
 #: How long the waits wait unless told otherwise.
 DEFAULT_WAIT_S = 600.0
+#: Long-polls one client holds open at once: the broker's default cap per user (EB_LONG_POLLS_PER_OWNER).
+DEFAULT_MAX_LONG_POLLS = 16
 Progress = bool | Callable[[Execution], None] | None
 
 
@@ -40,13 +44,16 @@ class BrokerClient:
     """Requests offers, accepts one, follows the execution to its end and fetches what it produced.
 
     ``url`` defaults to ``$EB_URL``; ``token`` is a string, a callable (called again after a 401, so it
-    can refresh) or ``None`` for ``$EB_TOKEN``.
+    can refresh) or ``None`` for ``$EB_TOKEN``. Threads waiting at once share ``max_long_polls``
+    long-polls; the others queue for one (the broker caps them per user).
     """
 
     def __init__(self, url: str | None = None, token: TokenLike = None, *, timeout: float = 30.0,
-                 http: httpx.Client | None = None, **httpx_options: Any) -> None:
+                 max_long_polls: int = DEFAULT_MAX_LONG_POLLS, http: httpx.Client | None = None,
+                 **httpx_options: Any) -> None:
         self.url = base_url(url)
         self.tokens = TokenSource(token)
+        self._long_polls = threading.BoundedSemaphore(max_long_polls)
         self.http = http or httpx.Client(base_url=self.url, timeout=timeout, headers={"Accept": "application/json"},
                                          **httpx_options)
         self.http.auth = BearerAuth(self.tokens, httpx.URL(self.url))
@@ -114,7 +121,12 @@ class BrokerClient:
     def _get_tagged(self, target: str | Execution, previous: calls.Tagged | None = None,
                          wait_s: int | None = None) -> calls.Tagged:
         etag = previous[1] if previous else None
-        return calls.read_tagged_execution(self._send(calls.execution_call(target, wait_s, etag)), previous)
+        call = calls.execution_call(target, wait_s, etag)
+        if not wait_s:
+            return calls.read_tagged_execution(self._send(call), previous)
+        # At most max_long_polls held at once from this client: the broker refuses more per user (429).
+        with self._long_polls:
+            return calls.read_tagged_execution(self._send(call), previous)
 
     def wait_for_phase(self, target: str | Execution, phases: str | Iterable[str], *, timeout: float = DEFAULT_WAIT_S,
                        on_update: OnUpdate | None = None, progress: Progress = None) -> Execution:
@@ -124,7 +136,11 @@ class BrokerClient:
         wait = PhaseWait(phases, timeout, observer(progress, on_update))
         tagged = self._get_tagged(target)
         while not wait.seen(tagged[0]):
-            tagged = self._get_tagged(target, tagged, wait.next_wait())
+            try:
+                tagged = self._get_tagged(target, tagged, wait.next_wait())
+            except TooManyRequests as busy:
+                # The broker caps the long-polls one user holds open; its Retry-After says when to go on.
+                time.sleep(wait.backoff(busy.retry_after))
         return tagged[0]
 
     def wait_until_terminal(self, target: str | Execution, *, timeout: float = DEFAULT_WAIT_S,

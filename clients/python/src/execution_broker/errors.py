@@ -15,10 +15,12 @@ class BrokerError(Exception):
 class ProblemError(BrokerError):
     """The broker answered with an HTTP error and an RFC 9457 problem document (``.problem``)."""
 
-    def __init__(self, status: int, problem: "Problem", url: str | None = None) -> None:
+    def __init__(self, status: int, problem: "Problem", url: str | None = None, retry_after: float | None = None) -> None:
         self.status = status
         self.problem = problem
         self.url = url
+        #: Seconds the broker asked the client to wait before trying again (``Retry-After``), if it did.
+        self.retry_after = retry_after
         text = f"{status} {problem.title or 'error'}"
         if problem.detail:
             text += f": {problem.detail}"
@@ -60,14 +62,20 @@ class Unprocessable(ProblemError):
     """422: a well-formed update the broker cannot apply."""
 
 
+class TooManyRequests(ProblemError):
+    """429: too many long-polls open at once for this user; ``retry_after`` says when to try again.
+    The waits handle it themselves (they wait that long and go on)."""
+
+
 _BY_STATUS: dict[int, type[ProblemError]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable,
+    429: TooManyRequests,
 }
 
 
-def problem_error(status: int, problem: "Problem", url: str | None = None) -> ProblemError:
+def problem_error(status: int, problem: "Problem", url: str | None = None, retry_after: float | None = None) -> ProblemError:
     """The most specific :class:`ProblemError` for an HTTP status."""
-    return _BY_STATUS.get(status, ProblemError)(status, problem, url)
+    return _BY_STATUS.get(status, ProblemError)(status, problem, url, retry_after)
 
 
 class NoOffersError(BrokerError):

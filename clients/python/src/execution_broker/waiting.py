@@ -42,3 +42,8 @@ class PhaseWait:
 
     def next_wait(self) -> int:
         return long_poll_seconds(self.deadline - time.monotonic())
+
+    def backoff(self, retry_after: float | None) -> float:
+        """How long to pause when the broker holds too many of this user's long-polls: what it asked
+        (else a second), never past the deadline."""
+        return max(0.0, min(retry_after if retry_after is not None else 1.0, self.deadline - time.monotonic()))
