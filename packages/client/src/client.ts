@@ -16,6 +16,15 @@ export interface WaitOptions {
 
 const MAX_WAIT_S = 60;
 
+/** What an execution's executable printed on one stream: the end of it, as bytes. */
+export interface Output {
+  content: Uint8Array;
+  /** How much it printed in all; `content` is the last part of that. */
+  totalBytes: number;
+  /** True once the executable has ended and its output was read for good. */
+  complete: boolean;
+}
+
 /** A small client for the Execution Broker API: offers, acceptance, updates and long-poll waiting. */
 export class BrokerClient {
   private readonly base: string;
@@ -91,8 +100,19 @@ export class BrokerClient {
     return { execution: await this.json<Execution>(res), ...(etag ? { etag } : {}) };
   }
 
+  /** The executable's stdout or stderr, from its session connector. */
+  async output(uuid: string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<Output> {
+    const res = await this.call('GET', `/sessions/${uuid}/docker/${stream}-get`, { headers: { Accept: 'text/plain' } });
+    const content = new Uint8Array(await res.arrayBuffer());
+    return {
+      content,
+      totalBytes: Number(res.headers.get('x-output-total-bytes') ?? content.length),
+      complete: res.headers.get('x-output-complete') === 'true',
+    };
+  }
+
   async setPhase(uuid: string, phase: 'ACCEPTED' | 'REJECTED' | 'CANCELLED', headers: Record<string, string> = {}): Promise<Execution> {
-    const body = JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: phase });
+    const body = JSON.stringify({ kind: 'uri:enum-value-update', path: '/phase', value: phase });
     return this.json<Execution>(await this.call('POST', `/executions/${uuid}`, { body, headers }));
   }
 

@@ -57,7 +57,7 @@ beforeAll(async () => {
     EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: `client-${randomUUID().slice(0, 8)}`, EB_CAPACITY_CORES: '256',
     EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'client-user' } }),
     EB_SIM_PREPARE: '300', EB_SIM_RUN: '300', EB_SIM_RELEASE: '100', EB_POLL_MIN: '50', EB_POLL_MAX: '200',
-    EB_PREPARE_ESTIMATE: 'PT1S', EB_RELEASE_ESTIMATE: 'PT1S',
+    EB_PREPARE_ESTIMATE: 'PT1S', EB_RELEASE_ESTIMATE: 'PT1S', EB_OUTPUT_CAPTURE_EVERY: '100',
   };
   services.push(await startService('offerset-api', os, env), await startService('execution-api', ex, env), await startService('platform-worker', wk, env));
   services.push(await startService('gateway', gw, { ...env, EB_OFFERSET_API_URL: services[0]!.url, EB_EXECUTION_API_URL: services[1]!.url }));
@@ -158,6 +158,18 @@ describe('eb', () => {
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect((await runCli(['get', randomUUID()])).err).toContain('404');
   });
+
+  test('eb logs follows the output until the executable ends; --stderr; --no-follow prints what there is', async () => {
+    const offers = await runCli(['offers', requestFile({ SIMULATED_STDOUT: 'first line\nsecond line\n', SIMULATED_STDERR: 'a warning\n', SIMULATED_RUN_MS: '1500' })]);
+    const uuid = /^ {2}([0-9a-f-]{36}) /m.exec(offers.out)![1]!;
+    await runCli(['accept', uuid]);
+    const followed = await runCli(['logs', uuid, '--timeout', '30']);
+    expect(followed).toEqual({ code: 0, out: 'first line\nsecond line\n', err: '' });
+    const client = new BrokerClient({ baseUrl: base, token: TOKEN });
+    expect((await client.get(uuid)).phase).toMatch(/RELEASING|COMPLETED/);
+    expect(await runCli(['logs', uuid, '--stderr', '--no-follow'])).toEqual({ code: 0, out: 'a warning\n', err: '' });
+    expect((await client.output(uuid)).complete).toBe(true);
+  }, 40_000);
 
   test('eb load prints a summary table', async () => {
     const r = await runCli(['load', requestFile(), '--count', '12', '--concurrency', '4', '--timeout', '60']);

@@ -51,6 +51,8 @@ export interface DockerContainer extends LifecycleComponent {
   entrypoint?: string;
   environment?: NameValueMap;
   network?: { ports?: DockerNetworkPort[] };
+  /** Schema 1.0.8: labels for the container; names beginning `calycopis-broker-` are the service's. */
+  labels?: NameValueMap;
 }
 
 export interface SimpleVolumeMount extends AbstractComponent {

@@ -6,6 +6,7 @@ import { createMetrics, serveOpenApi, serviceShell, type AuthSettings } from '@e
 import type { PhaseListener } from './phases/listener.js';
 import { executionRoutes } from './routes/executions.js';
 import { LongPolls } from './phases/long-polls.js';
+import { outputRoutes } from './routes/outputs.js';
 
 export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseListener; logger: Logger; auth: AuthSettings; sealer?: Sealer }) {
   const metrics = createMetrics('execution-api');
@@ -22,6 +23,7 @@ export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseLis
   const longPolls = new LongPolls();
   metrics.gauge('eb_long_polls_open', 'Long-polls held open by this process', [], async (g) => { g.set(longPolls.open); });
   shell.app.use(executionRoutes({ ...deps, longPolls, onClientUpdate: (phase) => updates.inc({ phase }) }));
+  shell.app.use(outputRoutes(deps));
   shell.finish();
   return shell.app;
 }

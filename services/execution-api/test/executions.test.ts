@@ -83,6 +83,24 @@ describe('POST /executions/{uuid}', () => {
     expect((await request(app).post(`/executions/${others[0]!.uuid}`).send(update('ACCEPTED'))).status).toBe(409);
   });
 
+  test('the phase path may be given as "phase" or as the JSON Pointer "/phase", on /executions and /sessions', async () => {
+    for (const base of ['/executions', '/sessions']) {
+      for (const path of ['phase', '/phase']) {
+        const set = await storeOfferSet(db.db, platform, [{}, {}]);
+        const [a, b] = set.offers;
+        const accepted = await request(app).post(`${base}/${a!.uuid}`).send({ kind: 'uri:enum-value-update', path, value: 'ACCEPTED' });
+        expect({ base, path, status: accepted.status, phase: accepted.body.phase }).toEqual({ base, path, status: 200, phase: 'ACCEPTED' });
+        expect((await findExecutionRow(db.db, b!.uuid))?.phase).toBe('REJECTED');
+        const cancelled = await request(app).post(`${base}/${a!.uuid}`).send({ kind: 'uri:enum-value-update', path, value: 'CANCELLED' });
+        expect(cancelled.body.phase).toBe('CANCELLED');
+      }
+    }
+    // Other pointers are still not the phase.
+    const set = await storeOfferSet(db.db, platform, [{}]);
+    const res = await request(app).post(`/sessions/${set.offers[0]!.uuid}`).send({ kind: 'uri:enum-value-update', path: '/phase/x', value: 'ACCEPTED' });
+    expect(res.status).toBe(422);
+  });
+
   test('rejecting an offer releases its hold; cancelling an accepted one queues its release', async () => {
     const set = await storeOfferSet(db.db, platform, [{}, {}]);
     const [a, b] = set.offers;

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const config = {
     platform: { ...p, type: 'simulated', prepareMs: 1000, releaseMs: 1000 },
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 1000, releaseMs: 1000, maxOffers: 2, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 100 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
+    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
   } as OffersetApiConfig;
   app = createApp({
     db: db.db, queues, config, logger: quietLogger, auth: noAuth,
@@ -42,7 +42,7 @@ afterAll(async () => {
   await db.close();
 });
 
-const defaults = { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 };
+const defaults = { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 };
 const offerSet = async (req: unknown) => (await request(app).post('/offersets').set('Prefer', 'return=representation').send(req as object)).body;
 
 describe('policies through the API', () => {

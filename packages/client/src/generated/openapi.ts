@@ -153,6 +153,8 @@ export interface components {
             environment?: components["schemas"]["NameValueMap"];
             /** @description Details of the network access available to the container. */
             network?: components["schemas"]["DockerNetworkSpec"];
+            /** @description A name => value map of labels to put on the container (schema 1.0.8). Names beginning `calycopis-broker-` are reserved for the service, which labels its containers with the session, resource and kind they belong to. */
+            labels?: components["schemas"]["NameValueMap"];
         } & {
             /**
              * @description discriminator enum property added by openapi-typescript

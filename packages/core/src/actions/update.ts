@@ -6,6 +6,7 @@ import {
 import { findExecutionRow, transitionExecution, type Db } from '@eb/db';
 import { enqueueStep, type StepQueues } from '../queue/steps.js';
 import { acceptOffer } from './accept.js';
+import { canonicalUpdatePath } from './update-path.js';
 
 export type UpdateOutcome =
   | { outcome: 'applied' }
@@ -20,7 +21,7 @@ export type UpdateOutcome =
 export async function applyClientUpdate(
   db: Db, queues: StepQueues, uuid: string, update: AbstractUpdate, logger: Logger,
 ): Promise<UpdateOutcome> {
-  if (update.kind !== 'uri:enum-value-update' || update.path !== 'phase') {
+  if (update.kind !== 'uri:enum-value-update' || canonicalUpdatePath(update.path) !== 'phase') {
     return { outcome: 'unprocessable', detail: `The broker cannot apply a ${update.kind} to path '${update.path}'; only uri:enum-value-update on 'phase' is supported.` };
   }
   const target = update.value;

@@ -1,8 +1,9 @@
 import {
   Kinds, formatDuration, formatInstant, type ExecutionPhase, type MessageItem, type ScheduledExecutionSession,
-  type LifecycleSchedule,
+  type LifecycleSchedule, type AbstractComponent,
 } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
+import { outputConnectors } from './connectors.js';
 
 function schedule(e: ExecutionRecord['execution']): LifecycleSchedule {
   return {
@@ -74,6 +75,8 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
     },
     phase: e.phase as ExecutionPhase,
     ...(e.phase === 'OFFERED' ? { expires: e.expires.toISOString() } : {}),
+    ...(e.costs.length ? { costs: e.costs as AbstractComponent[] } : {}),
+    ...(e.metrics.length ? { metrics: e.metrics as AbstractComponent[] } : {}),
     schedule: sched,
   };
   if (executable) session.executable = renderComponent(executable, sched, e.created) as ScheduledExecutionSession['executable'];
@@ -89,10 +92,10 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
   if (storage.length) session.storage = storage.map((s) => renderComponent(s, sched, e.created)) as ScheduledExecutionSession['storage'];
   const data = byRole('data');
   if (data.length) session.data = data.map((d) => renderComponent(d, sched, e.created)) as ScheduledExecutionSession['data'];
-  if (access.length) {
-    session.connectors = access.map((a) => ({
-      kind: 'urn:access-url', protocol: a.protocol, location: a.location, status: a.status ?? 'AVAILABLE',
-    }));
-  }
+  const connectors = [
+    ...access.map((a) => ({ kind: 'urn:access-url', protocol: a.protocol, location: a.location, status: a.status ?? 'AVAILABLE' })),
+    ...outputConnectors(e, baseUrl),
+  ];
+  if (connectors.length) session.connectors = connectors;
   return session;
 }

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, isTerminal, validateUpdate, type AbstractUpdate, type ExecutionPhase } from '@eb/schema';
 import { findExecution, findExecutionRow, transitionExecution, type Db, type ExecutionRecord } from '@eb/db';
-import { applyClientUpdate, canRead, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
+import { applyClientUpdate, canRead, canonicalUpdatePath, canUpdate, keepCredential, renderExecution, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from '../phases/listener.js';
 import { LongPolls } from '../phases/long-polls.js';
@@ -103,7 +103,7 @@ export function executionRoutes(deps: ExecutionDeps): Router {
     }
     const { execution } = await load(uuid, res);
     const caller = principalOf(res);
-    const target = checked.value.kind === 'uri:enum-value-update' && checked.value.path === 'phase' ? checked.value.value : undefined;
+    const target = checked.value.kind === 'uri:enum-value-update' && canonicalUpdatePath(checked.value.path) === 'phase' ? checked.value.value : undefined;
     if (target && !canUpdate(caller, execution, target as ExecutionPhase)) {
       throw new HttpProblem(403, 'Forbidden', caller.admin
         ? 'An administrator may cancel an execution, not change it otherwise.'

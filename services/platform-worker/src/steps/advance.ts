@@ -10,6 +10,7 @@ import { PermanentPlatformError, type ComponentContext, type PlatformAdapter, ty
 import { pollDelay, type StepTiming } from './timing.js';
 import { dependenciesOf, inPrepareOrder, inReleaseOrder, waitsForStart } from './dependencies.js';
 import { watchStep } from './watch.js';
+import { outputCapture, type OutputSettings } from './output.js';
 
 export interface StepDeps {
   db: Db;
@@ -18,6 +19,8 @@ export interface StepDeps {
   timing: StepTiming;
   logger: Logger;
   onTransition?: (uuid: string, from: ExecutionPhase, to: ExecutionPhase) => void;
+  /** How executables' output is copied into the database (every 5 s, the last MiB, when unset). */
+  outputs?: OutputSettings;
 }
 
 /** Thrown by a step that must run again later; the job is parked as delayed, not retried. */
@@ -35,6 +38,14 @@ const UNDER_WAY: LifecyclePhase[] = ['INITIALIZING', 'WAITING', 'PREPARING', 'AV
  */
 export function createStepProcessor(deps: StepDeps) {
   const { db, platform, timing, logger } = deps;
+  const outputs = outputCapture(db, platform, deps.outputs ?? { everyMs: 5000, maxBytes: 2 ** 20 }, logger);
+
+  /** The executable's output, read for good before it can be released (its container may go with it). */
+  async function keepOutput(ctx: ComponentContext): Promise<void> {
+    if (ctx.state.outputKept) return;
+    await outputs.final(ctx);
+    await save(ctx, { state: { outputKept: true } });
+  }
 
   function contextFor(record: ExecutionRecord, component: ComponentRow, signal?: AbortSignal): ComponentContext {
     const all = record.execution.platform_state as Record<string, Record<string, unknown>>;
@@ -130,6 +141,7 @@ export function createStepProcessor(deps: StepDeps) {
       const ctx = contextFor(record, c);
       if (ctx.state.released === true) continue;
       if (finishing && ['AVAILABLE', 'RUNNING', 'PREPARING', 'WAITING'].includes(c.phase)) await moveTo(c, 'RELEASING', 'releasing');
+      if (c.role === 'executable') await keepOutput(ctx);
       const r = await platform.release(ctx);
       await save(ctx, r);
       if (!r.done) return false;
@@ -194,7 +206,9 @@ export function createStepProcessor(deps: StepDeps) {
         if (s.status === 'failed') {
           return fail(record, 'AVAILABLE', [message('urn:platform-failure', 'ERROR', 'The executable failed: {reason}', { reason: s.reason })], exe);
         }
+        if (s.status === 'available') await outputs.live(ctx);
         if (s.status === 'finished') {
+          await keepOutput(ctx);
           if (s.exitCode !== 0) {
             return fail(record, 'AVAILABLE', [message('urn:exit-code', 'ERROR', 'The executable exited with code {code}: {log}', {
               code: s.exitCode, log: (s.logTail ?? []).join('\n'),

@@ -24,6 +24,8 @@ export interface DockerSettings {
   publicHost: string;
   pull: boolean;
   downloadAttempts: number;
+  /** The engine's log driver for containers (default `local`, which keeps output byte for byte). */
+  logDriver?: string;
   /** How storage is made: sized loop-mounted filesystems, or plain directories; detected when unset. */
   storage?: 'loop' | 'dir';
   /** Where the stager may fetch data from. */
@@ -59,6 +61,7 @@ export function dockerSettings(): DockerSettings {
     publicHost: process.env.EB_DOCKER_PUBLIC_HOST ?? bindIp,
     pull: process.env.EB_DOCKER_PULL !== 'false',
     downloadAttempts: envInt('EB_DOWNLOAD_ATTEMPTS', 4),
+    ...(process.env.EB_DOCKER_LOG_DRIVER ? { logDriver: process.env.EB_DOCKER_LOG_DRIVER } : {}),
     ...(process.env.EB_DOCKER_STORAGE === 'loop' || process.env.EB_DOCKER_STORAGE === 'dir' ? { storage: process.env.EB_DOCKER_STORAGE } : {}),
     egress: egressPolicy(),
     pidsLimit: envInt('EB_DOCKER_PIDS_LIMIT', 512),

@@ -7,11 +7,14 @@ import type { Logger } from 'pino';
 import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
-import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
+import { findReferenced } from '../references.js';
+import { containerLabels } from '../container-labels.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
+import { containerOutput } from './output.js';
 import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
 import { hardenedHostConfig } from './hardening.js';
 import { resolveImage } from './image.js';
@@ -53,8 +56,8 @@ export class DockerPlatform implements PlatformAdapter {
     return join(this.s.dataDir, ctx.record.execution.uuid, c.uuid);
   }
 
-  private storageNamed(ctx: ComponentContext, name: unknown): ComponentRow | undefined {
-    return ctx.record.components.find((c) => c.role === 'storage' && c.name === name);
+  private storageNamed(ctx: ComponentContext, ref: unknown): ComponentRow | undefined {
+    return findReferenced(ctx.record, ref, ['storage']);
   }
 
   /** Where a data component's file lives: its storage's directory, or a directory of its own. */
@@ -106,7 +109,7 @@ export class DockerPlatform implements PlatformAdapter {
   private binds(ctx: ComponentContext): string[] {
     return ctx.record.components.filter((c) => c.role === 'volume').map((v) => {
       const mount = v.spec as SimpleVolumeMount;
-      const target = ctx.record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === mount.resource)!;
+      const target = findReferenced(ctx.record, mount.resource)!;
       const host = target.role === 'storage' ? this.dirFor(ctx, target) : this.dataDir(ctx, target);
       return `${host}:${mount.path}:${mount.mode === 'READWRITE' ? 'rw' : 'ro'}`;
     });
@@ -134,7 +137,7 @@ export class DockerPlatform implements PlatformAdapter {
       ...(exe.command?.length ? { Cmd: exe.command } : {}),
       ...(exe.entrypoint ? { Entrypoint: [exe.entrypoint] } : {}),
       Env: Object.entries(exe.environment ?? {}).map(([k, v]) => `${k}=${v}`),
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
+      Labels: { ...containerLabels(ctx.record, ctx.component, 'execution'), [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
       ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
       HostConfig: {
         ...hardenedHostConfig(this.s),
@@ -145,6 +148,8 @@ export class DockerPlatform implements PlatformAdapter {
         Binds: this.binds(ctx),
         NetworkMode: network,
         PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
+        // json-file stores logs as JSON strings and so rewrites invalid UTF-8; `local` keeps the bytes.
+        LogConfig: { Type: this.s.logDriver ?? 'local', Config: {} },
       },
     }).catch(async (err: unknown) => {
       // Another worker created it between our inspect and create.
@@ -206,6 +211,13 @@ export class DockerPlatform implements PlatformAdapter {
       const path = p.path ? (p.path.startsWith('/') ? p.path : `/${p.path}`) : scheme === 'tcp' ? '' : '/';
       return [{ protocol, location: `${scheme}://${this.s.publicHost}:${port}${path}`, host: this.s.bindIp === '0.0.0.0' ? '127.0.0.1' : this.s.bindIp, port }];
     });
+  }
+
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
+    return info && containerOutput(this.docker, info.Id, stream, maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
