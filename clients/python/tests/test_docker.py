@@ -52,7 +52,6 @@ def test_an_interactive_containers_results_download_as_files(docker_broker, tmp_
         assert client.wait_until_terminal(running, timeout=60).phase == "CANCELLED"
 
 
-@pytest.mark.skip(reason="needs the stdout connectors of issue 13")
 def test_stdout_and_stderr_of_a_container(docker_broker, tmp_path) -> None:
     broker, image_id, _ = docker_broker
     with BrokerClient(broker.url, broker.token) as client:
@@ -63,7 +62,6 @@ def test_stdout_and_stderr_of_a_container(docker_broker, tmp_path) -> None:
     assert written["stdout"].read_text() == "to-out\n" and written["stderr"].read_text() == "to-err\n"
 
 
-@pytest.mark.skip(reason="needs the stdout connectors of issue 13")
 def test_stdout_with_the_async_client(docker_broker) -> None:
     import asyncio
 

@@ -96,6 +96,8 @@ class DockerContainer(Executable):
     entrypoint: str | None = None
     environment: dict[str, str] | None = None
     network: DockerNetwork | None = None
+    #: Labels for the container (schema 1.0.8); names beginning ``calycopis-broker-`` are the broker's.
+    labels: dict[str, str] | None = None
 
 
 class JupyterNotebook(Executable):
