@@ -27,6 +27,8 @@ beforeAll(async () => {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'e2e-user' } }), EB_QUEUE_PREFIX: `e2e-docker-${randomUUID().slice(0, 8)}`,
     EB_PLATFORM: 'docker', EB_PLATFORM_NAME: `docker-${randomUUID().slice(0, 8)}`, EB_DOCKER_DATA_DIR: dataDir, EB_DOCKER_PULL: 'false',
     EB_PREPARE_ESTIMATE: 'PT5S', EB_RELEASE_ESTIMATE: 'PT5S', EB_POLL_MIN: '100', EB_POLL_MAX: '500',
+    // The test's own file server is on loopback, which the stager refuses unless the operator allows it.
+    EB_EGRESS_ALLOW: '127.0.0.1',
   };
   services.push(await startService('offerset-api', os, env), await startService('execution-api', ex, env), await startService('platform-worker', wk, env));
   offersUrl = `${services[0]!.url}/offersets`;

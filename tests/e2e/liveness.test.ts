@@ -43,7 +43,7 @@ describe('PostgreSQL outage', () => {
   test('10 s without the database: /readyz says so, then recovers, and long-polls are woken by changes again', async () => {
     expect(await ready()).toBe(200);
     await proxy.cut();
-    await until(async () => (await ready()) === 503, 10_000, 200);
+    await until(async () => (await ready()) === 503, 10_000, 200).catch((e) => { console.log(api.child.exitCode, api.output.join('').slice(-3000)); throw e; });
     await new Promise((r) => setTimeout(r, 10_000));
     expect(await ready()).toBe(503);
     await proxy.restore();

@@ -92,10 +92,12 @@ export class BrokerClient {
     return (await this.getTagged(uuid, waitS, since)).execution;
   }
 
-  private async getTagged(uuid: string, waitS?: number, since?: string): Promise<{ execution: Execution; etag?: string }> {
+  private async getTagged(uuid: string, waitS?: number, since?: string, previous?: Execution): Promise<{ execution: Execution; etag?: string }> {
     const headers: Record<string, string> = waitS ? { Prefer: `wait=${Math.min(MAX_WAIT_S, Math.ceil(waitS))}` } : {};
     if (since) headers['If-None-Match'] = since;
     const res = await this.call('GET', `/executions/${uuid}`, { headers });
+    // A long-poll that ended with no change: 304 Not Modified, no body; what we had is still current.
+    if (res.status === 304) return previous ? { execution: previous, ...(since ? { etag: since } : {}) } : this.getTagged(uuid);
     const etag = res.headers.get('etag') ?? undefined;
     return { execution: await this.json<Execution>(res), ...(etag ? { etag } : {}) };
   }
@@ -139,7 +141,7 @@ export class BrokerClient {
       if (left <= 0) throw new WaitTimeoutError(uuid, current.phase);
       // Nothing more will happen to an execution that has ended in another phase.
       if (TERMINAL_PHASES.includes(current.phase as ExecutionPhase)) throw new WaitTimeoutError(uuid, current.phase);
-      ({ execution: current, etag } = await this.getTagged(uuid, Math.max(1, Math.min(MAX_WAIT_S, left / 1000)), etag));
+      ({ execution: current, etag } = await this.getTagged(uuid, Math.max(1, Math.min(MAX_WAIT_S, left / 1000)), etag, current));
       opts.onUpdate?.(current);
     }
     return current;

@@ -103,6 +103,19 @@ describe('client', () => {
     expect((await client.waitUntilTerminal(offer.meta!.uuid!, { timeoutMs: 5000 })).phase).toBe('CANCELLED');
   }, 30_000);
 
+  test('a long-poll that ends with no change (304 Not Modified) leaves waitForPhase and get working', async () => {
+    const client = new BrokerClient({ baseUrl: base, token: TOKEN });
+    const offer = client.pickOffer(await client.requestOffers(yamlRequest({ SIMULATED_PREPARE_MS: '60000' })));
+    const uuid = offer.meta!.uuid!;
+    await client.accept(uuid);
+    await client.waitForPhase(uuid, ['PREPARING'], { timeoutMs: 10_000 });
+    // Each held wait of 1 s ends unchanged: the broker answers 304, and the client keeps what it had.
+    await expect(client.waitForPhase(uuid, ['AVAILABLE'], { timeoutMs: 2_500 })).rejects.toMatchObject({ name: 'WaitTimeoutError' });
+    const etag = (await fetch(`${base}/executions/${uuid}`, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get('etag')!;
+    expect((await client.get(uuid, 1, etag)).phase).toBe('PREPARING');
+    await client.cancel(uuid);
+  }, 30_000);
+
   test('HTTP errors are BrokerErrors carrying the RFC 9457 problem', async () => {
     const client = new BrokerClient({ baseUrl: base, token: TOKEN });
     await expect(client.get(randomUUID())).rejects.toMatchObject({ status: 404, problem: { title: 'Not Found' } });

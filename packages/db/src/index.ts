@@ -9,3 +9,4 @@ export * from './queries/executions.js';
 export * from './queries/credentials.js';
 export * from './queries/outputs.js';
 export * from './queries/extend.js';
+export { migrationProvider } from './migrations/index.js';

@@ -5,8 +5,8 @@ import type { Sealer, StepQueues } from '@eb/core';
 import { createMetrics, serveOpenApi, serviceShell, type AuthSettings } from '@eb/http-kit';
 import type { PhaseListener } from './phases/listener.js';
 import { executionRoutes } from './routes/executions.js';
-import { outputRoutes } from './routes/outputs.js';
 import { LongPolls } from './phases/long-polls.js';
+import { outputRoutes } from './routes/outputs.js';
 
 export function createApp(deps: { db: Db; queues: StepQueues; listener: PhaseListener; logger: Logger; auth: AuthSettings; sealer?: Sealer }) {
   const metrics = createMetrics('execution-api');

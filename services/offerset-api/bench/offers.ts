@@ -54,7 +54,7 @@ await new Promise((r) => server.once('listening', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offersets`;
 
 const body = JSON.stringify({
-  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: 'sha256:bench' } },
+  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: `sha256:${'b'.repeat(64)}` } },
   compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 4 }, memory: { min: 1, max: 4 } },
   schedule: { requested: { duration: 'PT1H' } },
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   const config: OffersetApiConfig = {
     port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', platform,
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
+    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 1 },
   };
   const app = createApp({ db: db.db, queues, config, logger: quietLogger, auth });
   server = app.listen(0, '127.0.0.1');
@@ -102,7 +102,7 @@ describe('hostile request bodies', () => {
     const p95 = calm[Math.floor(calm.length * 0.95)]!;
     // Bounded, with room for a shared 2-core CI machine: a stall (the old alias bomb took a minute) is far above.
     expect(calm.length).toBeGreaterThan(5);
-    expect(p95).toBeLessThan(2_000);
-    expect(calm.at(-1)!).toBeLessThan(5_000);
+    expect(p95).toBeLessThan(5_000);
+    expect(calm.at(-1)!).toBeLessThan(15_000);
   }, 240_000);
 });

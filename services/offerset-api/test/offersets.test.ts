@@ -414,12 +414,13 @@ describe('service endpoints', () => {
 
 describe('holds', () => {
   test('an offer holds its capacity until it expires, then the capacity is offered again', async () => {
-    // A two-day offer for every core of the platform, expiring in 2 s (room for a loaded machine).
-    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 2000);
+    // A two-day offer for every core of the platform, expiring in 3 s (long enough for a loaded machine to ask once).
+    const expires = Date.now() + 3000;
+    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 3000);
     const blocked = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
     expect(blocked.body.result).toBe('NO');
     expect(blocked.body.meta.messages[0].values.resources).toBe('cores');
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, Math.max(0, expires - Date.now()) + 100));
     const freed = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
     expect(freed.body.result).toBe('YES');
     expect(Date.parse(freed.body.offers[0].schedule.preparing.start)).toBeLessThan(Date.now() + 5000);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   const config: OffersetApiConfig = {
     port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', platform, egress: egressPolicy('', ''),
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
+    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 1 },
   };
   app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
 });

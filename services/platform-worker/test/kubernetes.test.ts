@@ -60,7 +60,8 @@ describe('Kubernetes platform', () => {
     expect(jobs).toHaveLength(2);
     const [staging, batch] = jobs;
     expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_URL', value: 'https://data.example.org/data.bin' });
-    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('md5sum -c');
+    expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_SUM', value: 'md5sum' });
+    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('"$EB_SUM" -c');
     expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claim.metadata.name);
     const c = batch.spec.template.spec.containers[0];
     expect(c.image).toBe('registry.example.org/astro/tool@sha256:abc');
@@ -74,6 +75,27 @@ describe('Kubernetes platform', () => {
     expect(order.indexOf(staging.metadata.name)).toBeLessThan(order.indexOf(batch.metadata.name));
     expect(messagesOf(r, 'executable').find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain('md5sum /input/data.bin');
     expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('hostile staging: a metadata address is refused before any Job exists; a name with shell text stays data', async () => {
+    const refused = await run({
+      executable: exe(['true']),
+      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://169.254.169.254/latest/meta-data/' } }],
+    });
+    const r = await ended(refused);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(r.execution.messages)).toContain("refused by the broker's egress policy");
+    expect(posted('Job', refused)).toEqual([]);
+
+    const named = await run({
+      executable: exe(['true']),
+      extra: [{ role: 'data', name: '"; rm -rf / #$(reboot)', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/' } }],
+    });
+    await ended(named);
+    const [staging] = posted('Job', named);
+    const container = staging.spec.template.spec.containers[0];
+    expect(container.command[2]).not.toContain('rm -rf');
+    expect(container.env).toContainEqual({ name: 'EB_FILE', value: 'rm_-rf_reboot_' });
   }, 40_000);
 
   test('references by UUID (as offers carry them): data staged into the storage made for it, mounted from that claim', async () => {

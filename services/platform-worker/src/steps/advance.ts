@@ -9,8 +9,8 @@ import { enqueueStep, type StepJob } from '@eb/core';
 import { PermanentPlatformError, type ComponentContext, type PlatformAdapter, type StepOutput } from '../platforms/adapter.js';
 import { pollDelay, type StepTiming } from './timing.js';
 import { dependenciesOf, inPrepareOrder, inReleaseOrder, waitsForStart } from './dependencies.js';
-import { outputCapture, type OutputSettings } from './output.js';
 import { watchStep } from './watch.js';
+import { outputCapture, type OutputSettings } from './output.js';
 
 export interface StepDeps {
   db: Db;

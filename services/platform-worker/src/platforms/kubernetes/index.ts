@@ -1,5 +1,6 @@
 import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { Kinds, type DockerContainer } from '@eb/schema';
+import { Kinds, type DataResource, type DockerContainer } from '@eb/schema';
+import { EgressRefused, checkUrlStatically, egressPolicy, resolveForFetch } from '@eb/core';
 import type { ComponentRow } from '@eb/db';
 import {
   PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
@@ -59,6 +60,25 @@ export class KubernetesPlatform implements PlatformAdapter {
 
   private get ns() { return this.s.namespace; }
 
+  /**
+   * The staging Job fetches inside the cluster, out of the worker's reach: its URL is checked here, under
+   * the same policy as the Docker stager (a NetworkPolicy on the namespace should back this up, since the
+   * Job resolves the name again and follows redirects itself).
+   */
+  private async checkEgress(location: string | undefined): Promise<void> {
+    const policy = this.s.egress ?? egressPolicy();
+    try {
+      const url = checkUrlStatically(policy, location ?? '');
+      // A name only the cluster's DNS knows cannot be checked here; the NetworkPolicy is the guard then.
+      await resolveForFetch(policy, url).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN') throw err;
+      });
+    } catch (err) {
+      if (err instanceof EgressRefused) throw new PermanentPlatformError(`refused by the broker's egress policy: ${err.message}`);
+      throw err;
+    }
+  }
+
   private isBatch(ctx: ComponentContext): boolean {
     return !ctx.record.execution.interactive;
   }
@@ -73,6 +93,7 @@ export class KubernetesPlatform implements PlatformAdapter {
         return { state: { claim: objectName(record.execution.uuid, c.uuid) } };
       }
       case 'data': {
+        await this.checkEgress((c.spec as DataResource).location);
         if (claimFor(record, c) === c) {
           await k8s('create claim', () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: pvc(record, c, 1, this.s) }), { conflictOk: true });
         }

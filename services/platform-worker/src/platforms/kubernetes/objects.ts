@@ -1,6 +1,7 @@
 import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ContainerRole, DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
+import { safeFileName } from '@eb/core';
 import type { KubernetesSettings } from './config.js';
 import { findReferenced } from '../references.js';
 import { containerLabels } from '../container-labels.js';
@@ -38,17 +39,29 @@ export function pvc(record: ExecutionRecord, c: ComponentRow, sizeGib: number, s
   };
 }
 
+/** The file a URL is saved as, reduced to a safe name (see safeFileName): never a path, never shell text. */
 export function fileNameOf(url: string, fallback: string): string {
-  const last = new URL(url).pathname.split('/').filter(Boolean).pop() ?? '';
-  return /^[\w.@+-]+$/.test(last) ? last : fallback;
+  let last = '';
+  try {
+    last = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
+  } catch {
+    // A malformed escape: use the fallback.
+  }
+  return safeFileName(last, safeFileName(fallback));
 }
+
+const SUMS: Record<string, string> = { md5: 'md5sum', sha1: 'sha1sum', sha256: 'sha256sum', sha512: 'sha512sum' };
+
+// Fixed text: everything from the request reaches the shell as environment variables, never as code.
+const STAGE_SCRIPT = 'wget -q -O "/data/$EB_FILE.part" "$EB_URL"'
+  + ' && { [ -z "$EB_SUM" ] || echo "$EB_CHECKSUM  /data/$EB_FILE.part" | "$EB_SUM" -c -; }'
+  + ' && mv "/data/$EB_FILE.part" "/data/$EB_FILE"';
 
 /** A Job that downloads one data resource into its claim, checking its checksum when one is given. */
 export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: KubernetesSettings): V1Job {
   const spec = data.spec as DataResource & { checksum?: { type: string; value: string } };
   const file = fileNameOf(spec.location!, data.name ?? 'data');
-  const check = spec.checksum && /^(md5|sha256|sha512|sha1)$/i.test(spec.checksum.type)
-    ? ` && echo "$EB_CHECKSUM  /data/${file}.part" | ${spec.checksum.type.toLowerCase()}sum -c -` : '';
+  const sum = spec.checksum ? SUMS[spec.checksum.type.toLowerCase()] : undefined;
   const claim = objectName(record.execution.uuid, claimFor(record, data).uuid);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
@@ -61,8 +74,11 @@ export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: Kuber
           restartPolicy: 'Never',
           containers: [{
             name: 'stage', image: s.stagerImage,
-            command: ['sh', '-c', `wget -q -O "/data/${file}.part" "$EB_URL"${check} && mv "/data/${file}.part" "/data/${file}"`],
-            env: [{ name: 'EB_URL', value: spec.location! }, ...(spec.checksum ? [{ name: 'EB_CHECKSUM', value: spec.checksum.value }] : [])],
+            command: ['sh', '-c', STAGE_SCRIPT],
+            env: [
+              { name: 'EB_URL', value: spec.location! }, { name: 'EB_FILE', value: file },
+              ...(sum && spec.checksum ? [{ name: 'EB_SUM', value: sum }, { name: 'EB_CHECKSUM', value: spec.checksum.value }] : []),
+            ],
             volumeMounts: [{ name: 'data', mountPath: '/data' }],
           }],
           volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
