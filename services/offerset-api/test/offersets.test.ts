@@ -414,9 +414,13 @@ describe('service endpoints', () => {
 
 describe('holds', () => {
   test('an offer holds its capacity until it expires, then the capacity is offered again', async () => {
+    // A platform of its own: what earlier tests hold or booked must not decide when capacity is free here.
+    const own = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
+    const ownConfig: OffersetApiConfig = { ...config, platform: { ...config.platform, ...own }, offers: { ...config.offers, platform: own.name } };
+    const app = createApp({ db: db.db, queues, config: ownConfig, logger: quietLogger, auth: noAuth });
     // A two-day offer for every core of the platform, expiring in 3 s (long enough for a loaded machine to ask once).
     const expires = Date.now() + 3000;
-    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 3000);
+    await storeOfferSet(db.db, own.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 3000);
     const blocked = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
     expect(blocked.body.result).toBe('NO');
     expect(blocked.body.meta.messages[0].values.resources).toBe('cores');

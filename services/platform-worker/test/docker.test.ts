@@ -66,7 +66,8 @@ async function run(spec: OfferSpec): Promise<string> {
   return uuid;
 }
 
-const ended = (uuid: string, timeoutMs = 30_000) => h.ended(uuid, timeoutMs);
+// Generous: a loaded 2-core machine can be slow to write a GiB or to start twenty containers.
+const ended = (uuid: string, timeoutMs = 90_000) => h.ended(uuid, timeoutMs);
 
 const staged = (location: string, checksum?: { type: string; value: string }): OfferSpec['extra'] => [
   { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 1, max: 1 } } },
