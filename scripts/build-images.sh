@@ -106,7 +106,7 @@ if [ "$NODE_FROM" = host ]; then
 else
   NODE_VERSION=debian
 fi
-NODE_TAG="eb-local/node:$NODE_VERSION-$( { on_base node; find "$NODE_CONTEXT/rootfs" -type f -print0 | sort -z | xargs -0 -r sha256sum; } | short_hash)"
+NODE_TAG="eb-local/node:$NODE_VERSION-$( { on_base node; cd "$NODE_CONTEXT/rootfs" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum; } | short_hash)"
 exists "$NODE_TAG" || derived "$NODE_TAG" node "$NODE_CONTEXT"
 
 POSTGRES_TAG="eb-local/postgres:15-$(on_base postgres)"
@@ -132,8 +132,8 @@ if [ "${1:-}" = --base-only ]; then write_env "${BASE_ENV[@]}"; cat "$OUT"; exit
 # the base image and the build arguments.
 PNPM_VERSION="${EB_PNPM_VERSION:-10}"
 SOURCES_HASH="$( {
-  git ls-files -co --exclude-standard -- .dockerignore pnpm-lock.yaml pnpm-workspace.yaml package.json tsconfig.base.json \
-    packages services tests/package.json | grep -v -E '(^|/)(test|bench)/' | sort | xargs sha256sum
+  git ls-files -z -co --exclude-standard -- .dockerignore pnpm-lock.yaml pnpm-workspace.yaml package.json tsconfig.base.json \
+    packages services tests/package.json | grep -z -v -E '(^|/)(test|bench)/' | sort -z | xargs -0 -r sha256sum 2>/dev/null || true
   docker image inspect --format '{{.Id}}' "$NODE_TAG"; echo "$PNPM_VERSION"; cat "$CA_FILE"
 } | short_hash)"
 SERVICE_ENV=()
@@ -155,11 +155,15 @@ for svc in offerset-api execution-api platform-worker; do
 done
 write_env "${BASE_ENV[@]}" "${SERVICE_ENV[@]}"
 
-# Older builds of the broker's images (kept: the three newest of each), and build stages left over
-# from builds more than two days old, would otherwise fill the disk. Images still in use stay.
-for svc in offerset-api execution-api platform-worker; do
-  docker images --format '{{.Tag}}' "execution-broker/$svc" | grep -v -x -e latest -e "$SOURCES_HASH" | tail -n +3 \
-    | while read -r old; do docker image rm "execution-broker/$svc:$old" >/dev/null 2>&1 || true; done
+# Older builds (kept: the current and the two newest others of each repository) and build stages
+# left over from builds more than two days old would otherwise fill the disk. Images in use stay.
+prune_old() { # repository current-tag
+  docker images --format '{{.Tag}}' "$1" | { grep -v -x -e latest -e "$2" || true; } | tail -n +3 \
+    | while read -r old; do docker image rm "$1:$old" >/dev/null 2>&1 || true; done
+}
+for ref in "${BASE_ENV[@]}" "${SERVICE_ENV[@]}" "EB_DEBIAN_IMAGE=$DEBIAN_TAG"; do
+  image="${ref#*=}"
+  prune_old "${image%:*}" "${image##*:}"
 done
 docker image prune -f --filter label=eb.stage=build --filter until=48h >/dev/null 2>&1 || true
 cat "$OUT"

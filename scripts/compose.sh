@@ -48,6 +48,9 @@ EB_WORKER_1_PORT=$(free_port)
 EB_WORKER_2_PORT=$(free_port)
 EB_DOCKER_SOCKET=/var/run/docker.sock
 EB_DOCKER_DATA_DIR=$secrets/data
+# What the Docker platform may promise: this machine's cores and memory.
+EB_CAPACITY_CORES=$(nproc)
+EB_CAPACITY_MEMORY_GIB=$(awk '/^MemTotal:/ { print int($2 / 1048576) }' /proc/meminfo)
 ENV
   chmod 600 "$SETTINGS"
   log "wrote $SETTINGS"
@@ -63,6 +66,11 @@ set -a
 set +a
 eval "$preset"
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-execution-broker}"
+# CA certificates `build` passes to the images' package installs (as scripts/build-images.sh does).
+if [ -z "${EB_EXTRA_CA_CERTS:-}" ]; then
+  EB_EXTRA_CA_CERTS="$(cat "${EB_EXTRA_CA_FILE:-/dev/null}" /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)"
+fi
+export EB_EXTRA_CA_CERTS
 export EB_DOCKER_SOCKET="${EB_DOCKER_SOCKET:-/var/run/docker.sock}"
 EB_DOCKER_GID="$(stat -c %g "$EB_DOCKER_SOCKET")"
 export EB_DOCKER_GID

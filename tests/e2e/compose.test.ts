@@ -101,7 +101,9 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
     writeFileSync(settings, [
       `POSTGRES_PASSWORD=${randomBytes(12).toString('hex')}`, `EB_CREDENTIALS_KEY=${randomBytes(32).toString('base64')}`,
       `EB_TOKENS_FILE=${tokens}`, `EB_HTTP_PORT=${http}`, `EB_LB_ADMIN_PORT=${admin}`, `EB_POSTGRES_PORT=${pg}`, `EB_REDIS_PORT=${redis}`,
-      `EB_WORKER_1_PORT=${w1}`, `EB_WORKER_2_PORT=${w2}`, `EB_DOCKER_DATA_DIR=${join(dir, 'data')}`, 'LOG_LEVEL=warn', '',
+      `EB_WORKER_1_PORT=${w1}`, `EB_WORKER_2_PORT=${w2}`, `EB_DOCKER_DATA_DIR=${join(dir, 'data')}`, 'LOG_LEVEL=warn',
+      // Every offer set holds what it offers until it expires: room for all this test asks for.
+      'EB_CAPACITY_CORES=64', 'EB_CAPACITY_MEMORY_GIB=256', '',
     ].join('\n'));
     const up = await compose('up', '-d', '--no-build');
     base = `http://127.0.0.1:${http}`;
@@ -132,6 +134,37 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
     await expect(docker('inspect', `eb-${uuid}`)).rejects.toThrow();
   }, 180_000);
 
+  test('an interactive container is AVAILABLE once its published port answers, at its access URL; then cancelled', async () => {
+    const res = await fetch(`${base}/offersets`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation', ...AUTH },
+      body: JSON.stringify({
+        executable: {
+          kind: Kinds.dockerContainer, image: { locations: [TEST_IMAGE], digest: imageId },
+          command: ['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-interactive > /www/index.html && exec httpd -f -p 8080 -h /www'],
+          network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
+        },
+      }),
+    });
+    const uuid = (await res.json() as { offers: { meta: { uuid: string } }[] }).offers[0]!.meta.uuid;
+    await accept(uuid);
+    type Available = { phase: string; connectors?: { location: string }[] };
+    const available = await until(async () => {
+      const e = await (await fetch(`${base}/executions/${uuid}`, { headers: { Prefer: 'wait=10', ...AUTH } })).json() as Available;
+      if (['FAILED', 'CANCELLED', 'COMPLETED'].includes(e.phase)) throw new Error(`ended ${e.phase}`);
+      return e.phase === 'AVAILABLE' ? e : undefined;
+    }, 120_000, 10);
+    const location = available.connectors![0]!.location;
+    expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await (await fetch(location)).text()).toBe('hello-interactive\n');
+    const cancel = await fetch(`${base}/executions/${uuid}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH },
+      body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }),
+    });
+    expect(cancel.status).toBe(200);
+    expect((await ended(uuid)).phase).toBe('CANCELLED');
+    await until(async () => (await docker('inspect', `eb-${uuid}`).then(() => false, () => true)), 30_000, 200);
+  }, 180_000);
+
   test('requests are spread over both offer-set replicas', async () => {
     const before = await Promise.all(['offerset-api-1', 'offerset-api-2'].map(openapiServed));
     for (let i = 0; i < 20; i++) expect((await fetch(`${base}/openapi.json`)).status).toBe(200);
@@ -142,12 +175,12 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
   }, 60_000);
 
   test('SIGKILLing one offer-set replica loses nothing: acknowledged offers stay, requests succeed, a running execution completes', async () => {
-    const before: string[] = [];
-    for (let i = 0; i < 4; i++) before.push(await requestOffer(`echo offer ${i}`));
     const running = await requestOffer('sleep 6; echo survived the kill');
-    before.push(running);
     await accept(running);
-    await docker('kill', '--signal', 'KILL', await containerOf('offerset-api-1'));
+    const before = [running];
+    for (let i = 0; i < 4; i++) before.push(await requestOffer(`echo offer ${i}`));
+    const killed = await containerOf('offerset-api-1');
+    await docker('kill', '--signal', 'KILL', killed);
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
       statuses.push((await fetch(`${base}/openapi.json`)).status);
@@ -165,7 +198,14 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
     const e = await ended(running);
     expect(e.phase).toBe('COMPLETED');
     expect(exitLog(e)).toContain('survived the kill');
-  }, 180_000);
+    // Started again, the replica is found (its name re-resolved) and back in rotation.
+    await docker('start', killed);
+    const back = await until(async () => {
+      await fetch(`${base}/openapi.json`);
+      return (await openapiServed('offerset-api-1').catch(() => 0)) > 0;
+    }, 90_000, 200);
+    expect(back).toBe(true);
+  }, 240_000);
 
   test('the images run as a non-root user and hold compiled JavaScript only', async () => {
     const refs = Object.fromEntries(readFileSync(images, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => l.split('=') as [string, string]));

@@ -43,6 +43,11 @@ test('requests on one kept-alive connection are spread over both offer-set repli
   expect(served[0]! + served[1]!).toBe(20);
   expect(served[0]).toBeGreaterThanOrEqual(8);
   expect(served[1]).toBeGreaterThanOrEqual(8);
+  // The load balancer's own metrics, per replica, on its admin port.
+  const metrics = await (await fetch(`${lb.adminUrl}/metrics`)).text();
+  for (const server of ['offerset-api-1', 'offerset-api-2', 'execution-api-1']) {
+    expect(metrics).toMatch(new RegExp(`^haproxy_server_status\\{proxy="\\w+",server="${server}",state="UP"\\} 1$`, 'm'));
+  }
 });
 
 test('hundreds of open long-polls do not starve other requests, and each gets its answer', async () => {
