@@ -86,8 +86,11 @@ else log "neither 'docker compose' nor docker-compose is installed (apt-get inst
 
 if [ "${1:-}" = up ] && [[ " $* " == *" -d "* || " $* " == *" --detach "* ]]; then
   url="http://127.0.0.1:$EB_HTTP_PORT"
-  for _ in $(seq 1 120); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 1; done
-  curl -fs "$url/readyz" >/dev/null || { log "the load balancer at $url is not ready; see: scripts/compose.sh logs"; exit 1; }
+  # Ready when both APIs answer through the load balancer (it counts replicas up until checked).
+  code() { curl -s -o /dev/null -w '%{http_code}' "$url$1" || true; }
+  answers() { [ "$(code /openapi.json)" = 200 ] && [ "$(code /executions/00000000-0000-0000-0000-000000000000)" -lt 500 ]; }
+  for _ in $(seq 1 "${EB_COMPOSE_WAIT:-300}"); do answers && break; sleep 1; done
+  answers || { log "the broker at $url does not answer; see: scripts/compose.sh ps, scripts/compose.sh logs"; exit 1; }
   [ "${EB_PLATFORM:-docker}" = simulated ] && log "EB_PLATFORM=simulated: executions run nothing for real"
   echo "Execution Broker ready at $url (compose project $COMPOSE_PROJECT_NAME, platform ${EB_PLATFORM:-docker})"
   echo "Local bearer token: export EB_TOKEN=$(node -e 'console.log(Object.keys(require(process.argv[1]))[0])' "$EB_TOKENS_FILE")"
