@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts, on loopback, what the broker needs: PostgreSQL 15, Redis 7,
-# the Docker engine (optional), Node packages; builds the workspace; writes .local/env.
+# HAProxy (the load balancer), the Docker engine (optional) with mmdebstrap and docker-compose (to
+# build and run the images), Node packages; builds the workspace; writes .local/env.
 # Safe to run again: every step checks before it acts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,9 +17,12 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 need_pkgs=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
 if [ "${EB_SKIP_DOCKER:-}" != 1 ]; then
   command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
   [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+  command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { databaseUrl, freePort, readRequest, redisUrl } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { writeStaticTokens } from '../support/auth.js';
+import { startLoadBalancer } from '../support/load-balancer.js';
 
 // The upstream contract (Calycopis 1.0.7 as its Python client and test catalogue use it), driven against
-// the whole broker running as its own processes behind the gateway: the HTTP exchanges, their statuses
+// the whole broker running as its own processes behind the load balancer (HAProxy, deploy/haproxy/haproxy.cfg): the HTTP exchanges, their statuses
 // and redirects, and the documents, as a client of the upstream broker sees them.
 const OWNER = `owner-${randomUUID()}`;
 const READER = `reader-${randomUUID()}`;
@@ -57,7 +58,7 @@ async function poll(uuid: string, phases: string[], timeoutMs = 30_000): Promise
 const update = (value: string, path = '/phase') => ({ kind: 'uri:enum-value-update', path, value });
 
 beforeAll(async () => {
-  const [os, ex, wk, gw] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [os, ex, wk] = await Promise.all([freePort(), freePort(), freePort()]);
   const env = {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_QUEUE_PREFIX: `contract-${randomUUID().slice(0, 8)}`,
     EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: `contract-${randomUUID().slice(0, 8)}`, EB_CAPACITY_CORES: '64', EB_CAPACITY_MEMORY_GIB: '256',
@@ -68,7 +69,7 @@ beforeAll(async () => {
     EB_PREPARE_ESTIMATE: 'PT1S', EB_RELEASE_ESTIMATE: 'PT1S', EB_OUTPUT_CAPTURE_EVERY: '100',
   };
   services.push(await startService('offerset-api', os, env), await startService('execution-api', ex, env), await startService('platform-worker', wk, env));
-  services.push(await startService('gateway', gw, { ...env, EB_OFFERSET_API_URL: services[0]!.url, EB_EXECUTION_API_URL: services[1]!.url }));
+  services.push(await startLoadBalancer({ offersets: [services[0]!.url], executions: [services[1]!.url] }));
   base = services[3]!.url;
 }, 60_000);
 

@@ -1,7 +1,7 @@
 """Runs the real broker for the tests: the compiled services as processes, on free loopback ports.
 
 As tests/support/processes.ts does for the TypeScript tests: offerset-api, execution-api,
-platform-worker and the gateway in front, against the test database and Redis of ``.local/env``.
+platform-worker and HAProxy in front (deploy/haproxy/haproxy.cfg, as local mode runs it), against the test database and Redis of ``.local/env``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[3]
-SERVICES = ("offerset-api", "execution-api", "platform-worker", "gateway")
+SERVICES = ("offerset-api", "execution-api", "platform-worker")
+HAPROXY_CONFIG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
 
 
 def local_env() -> dict[str, str]:
@@ -98,27 +99,34 @@ def start_broker(workdir: Path, settings: dict[str, str]) -> Broker:
     token, other = f"py-{uuid.uuid4()}", f"py-other-{uuid.uuid4()}"
     tokens = write_tokens(workdir / "tokens.json", {token: {"subject": "py-user"}, other: {"subject": "py-other"}})
     suffix = uuid.uuid4().hex[:8]
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: free_port() for name in (*SERVICES, "load-balancer", "lb-admin")}
     env = {
         **os.environ,
         "DATABASE_URL": base["TEST_DATABASE_URL"], "REDIS_URL": base["REDIS_URL"],
         "EB_QUEUE_PREFIX": f"pytest-{suffix}", "EB_PLATFORM_NAME": f"pytest-{suffix}",
         "EB_STATIC_TOKENS_FILE": str(tokens), "HOST": "127.0.0.1", "LOG_LEVEL": "warn",
-        "EB_OFFERSET_API_URL": f"http://127.0.0.1:{ports['offerset-api']}",
-        "EB_EXECUTION_API_URL": f"http://127.0.0.1:{ports['execution-api']}",
         **settings,
     }
     logs = workdir / "logs"
     logs.mkdir(exist_ok=True)
-    broker = Broker(f"http://127.0.0.1:{ports['gateway']}", token, other, logs)
+    broker = Broker(f"http://127.0.0.1:{ports['load-balancer']}", token, other, logs)
     for name in SERVICES:
         with open(logs / f"{name}.log", "wb") as log:
             broker.processes.append(subprocess.Popen(
                 [node(), str(ROOT / f"services/{name}/dist/src/main.js")],
                 env={**env, "PORT": str(ports[name])}, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             ))
+    lb_env = {
+        **os.environ, "PATH": f"{os.environ.get('PATH', '/usr/bin:/bin')}:/usr/sbin:/sbin",
+        "EB_LB_BIND": f"127.0.0.1:{ports['load-balancer']}", "EB_LB_ADMIN_BIND": f"127.0.0.1:{ports['lb-admin']}",
+        "EB_OFFERSET_API_1": f"127.0.0.1:{ports['offerset-api']}", "EB_EXECUTION_API_1": f"127.0.0.1:{ports['execution-api']}",
+    }
+    with open(logs / "load-balancer.log", "wb") as log:
+        broker.processes.append(subprocess.Popen(
+            ["haproxy", "-W", "-db", "-f", str(HAPROXY_CONFIG)], env=lb_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        ))
     try:
-        for name, process in zip(SERVICES, broker.processes):
+        for name, process in zip((*SERVICES, "load-balancer"), broker.processes):
             _ready(name, process, f"http://127.0.0.1:{ports[name]}/readyz")
     except Exception:
         broker.stop()

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { databaseUrl, freePort, redisUrl } from '@eb/tests/support/env.js';
+import { startLoadBalancer } from '@eb/tests/support/load-balancer.js';
 import { startService, stopService, type Service } from '@eb/tests/support/processes.js';
 import { writeStaticTokens } from '@eb/tests/support/auth.js';
 import { BrokerClient, BrokerError, NoOffersError } from '../src/index.js';
@@ -51,7 +52,7 @@ function runCli(args: string[]): Promise<{ code: number | null; out: string; err
 }
 
 beforeAll(async () => {
-  const [os, ex, wk, gw] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [os, ex, wk] = await Promise.all([freePort(), freePort(), freePort()]);
   const env = {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_QUEUE_PREFIX: `client-${randomUUID().slice(0, 8)}`,
     EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: `client-${randomUUID().slice(0, 8)}`, EB_CAPACITY_CORES: '256',
@@ -60,7 +61,7 @@ beforeAll(async () => {
     EB_PREPARE_ESTIMATE: 'PT1S', EB_RELEASE_ESTIMATE: 'PT1S', EB_OUTPUT_CAPTURE_EVERY: '100',
   };
   services.push(await startService('offerset-api', os, env), await startService('execution-api', ex, env), await startService('platform-worker', wk, env));
-  services.push(await startService('gateway', gw, { ...env, EB_OFFERSET_API_URL: services[0]!.url, EB_EXECUTION_API_URL: services[1]!.url }));
+  services.push(await startLoadBalancer({ offersets: [services[0]!.url], executions: [services[1]!.url] }));
   base = services[3]!.url;
 }, 60_000);
 

@@ -1,5 +1,5 @@
 import { envDurationMs } from '@eb/core';
-import type { DockerContainer } from '@eb/schema';
+import { message, type DockerContainer, type MessageItem } from '@eb/schema';
 import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
 import { tailOf } from '../output-tail.js';
 
@@ -18,6 +18,11 @@ export function simulatedTimings(): SimulatedTimings {
 }
 
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+
+/** Said on every execution's executable, so nobody mistakes a simulated COMPLETED for a real run. */
+export const SIMULATED_NOTICE = 'urn:simulated-platform';
+const notice = (): MessageItem => message(SIMULATED_NOTICE, 'WARN',
+  'Simulated platform (EB_PLATFORM=simulated): nothing really runs; the phases and timings are made up');
 
 /**
  * A platform that runs nothing but keeps time like one: storage and compute are ready at once, data
@@ -45,7 +50,7 @@ export class SimulatedPlatform implements PlatformAdapter {
     if (num(ctx.state.readyAt) !== undefined) return {};
     const role = ctx.component.role;
     const ms = role === 'data' || role === 'executable' ? this.ms(ctx, 'SIMULATED_PREPARE_MS', this.t.prepareMs) : 0;
-    return { state: { readyAt: Date.now() + ms } };
+    return { state: { readyAt: Date.now() + ms }, ...(role === 'executable' ? { messages: [notice()] } : {}) };
   }
 
   async start(ctx: ComponentContext): Promise<StepOutput> {
