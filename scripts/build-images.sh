@@ -28,6 +28,9 @@ MIRROR="${EB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${EB_DEBIAN_SECURITY_MIRROR:-${MIRROR%/debian}/debian-security}"
 OUT="${EB_IMAGES_ENV:-$ROOT/.local/images.env}"
 mkdir -p "$(dirname "$OUT")" .local/logs
+# What this script writes under .local is the owner's only, as everything there (the rootfs it builds
+# keeps its own modes: no umask here).
+close_local() { find .local -maxdepth 2 -type f \( -name 'images.env' -o -name 'build-*.log' \) -perm /077 -exec chmod go= {} + 2>/dev/null || true; }
 
 docker info >/dev/null 2>&1 || { log "no Docker engine answers (docker info failed)"; exit 1; }
 if ! command -v mmdebstrap >/dev/null 2>&1; then
@@ -42,7 +45,7 @@ flock 9
 
 # The extra CA certificates, if any: trusted by the package installs (and by the Node base image).
 CA_FILE="$(mktemp)"
-trap 'rm -f "$CA_FILE"' EXIT
+trap 'rm -f "$CA_FILE"; close_local' EXIT
 if [ -n "${EB_EXTRA_CA_FILE:-}" ]; then cat "$EB_EXTRA_CA_FILE" > "$CA_FILE"
 else cat /usr/local/share/ca-certificates/*.crt > "$CA_FILE" 2>/dev/null || true; fi
 
@@ -87,7 +90,7 @@ exists "$DEBIAN_TAG" || debian_base "$DEBIAN_TAG"
 
 # Node.js: this host's (the binary, and npm beside it), or else Debian's nodejs package.
 NODE_CONTEXT="$(mktemp -d)"
-trap 'rm -rf "$CA_FILE" "$NODE_CONTEXT"' EXIT
+trap 'rm -rf "$CA_FILE" "$NODE_CONTEXT"; close_local' EXIT
 cp deploy/images/node/Dockerfile "$NODE_CONTEXT/"
 mkdir -p "$NODE_CONTEXT/rootfs"
 NODE_FROM="${EB_NODE_FROM:-}"
