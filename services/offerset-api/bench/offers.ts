@@ -45,7 +45,7 @@ const redis = redisConnection(envString('REDIS_URL', 'redis://127.0.0.1:6379'));
 const queues = new StepQueues(redis, `bench-${randomUUID().slice(0, 8)}`);
 const config = {
   platform: { ...platform, type: 'simulated', prepareMs: 30_000, releaseMs: 10_000 },
-  offers: { platform: platform.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 4, horizonMs: HORIZON, slotMs: 900_000, maxCandidates: 5000 },
+  offers: { platform: platform.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 4, horizonMs: HORIZON, slotMs: 900_000, maxCandidates: 5000, maxOpenOfferSetsPerOwner: 1_000_000 },
   defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
 } as OffersetApiConfig;
 const app = createApp({ db: database.db, queues, config, logger: pino({ level: 'silent' }), auth: { staticTokens: new Map(), adminRole: 'eb-admin', disabled: true } });

@@ -430,3 +430,23 @@ describe('holds', () => {
     expect(Date.parse(freed.body.offers[0].schedule.preparing.start)).toBeLessThan(Date.now() + 5000);
   });
 });
+
+describe('open offer sets per owner', () => {
+  test('past the cap, the owner\'s oldest unanswered sets are released (EXPIRED, holds given back)', async () => {
+    const own = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
+    const capped: OffersetApiConfig = { ...config, platform: { ...config.platform, ...own }, offers: { ...config.offers, platform: own.name, maxOpenOfferSetsPerOwner: 3 } };
+    const app = createApp({ db: db.db, queues, config: capped, logger: quietLogger, auth: noAuth });
+    const sets: { uuid: string; offers: string[] }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
+      expect(res.body.result).toBe('YES');
+      sets.push({ uuid: res.body.meta.uuid, offers: res.body.offers.map((o: { meta: { uuid: string } }) => o.meta.uuid) });
+    }
+    const phases = async (s: { offers: string[] }) => Promise.all(s.offers.map(async (u) => (await findExecutionRow(db.db, u))!.phase));
+    for (const old of sets.slice(0, 2)) expect(new Set(await phases(old))).toEqual(new Set(['EXPIRED']));
+    for (const kept of sets.slice(2)) expect(new Set(await phases(kept))).toEqual(new Set(['OFFERED']));
+    const held = await db.db.selectFrom('bookings').select('execution_uuid').where('execution_uuid', 'in', sets.slice(0, 2).flatMap((s) => s.offers))
+      .where('released_at', 'is', null).execute();
+    expect(held).toEqual([]);
+  });
+});

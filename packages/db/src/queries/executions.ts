@@ -258,3 +258,33 @@ export async function countExecutionsByPhase(db: Db, platform: string): Promise<
     .groupBy('phase')
     .execute();
 }
+
+/**
+ * Keeps an owner to `keep` offer sets with live offers: the older ones expire now and give back their
+ * holds, so nobody can hold the platform's capacity by asking for offers and never answering.
+ * Returns the offers expired.
+ */
+export async function expireOldestOpenOffers(db: Db, owner: string, keep: number): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const open = await trx
+      .selectFrom('executions')
+      .select(['offerset_uuid', sql<Date>`min(created)`.as('created')])
+      .where('owner', '=', owner)
+      .where('phase', '=', 'OFFERED')
+      .where('expires', '>', sql<Date>`clock_timestamp()`)
+      .groupBy('offerset_uuid')
+      .orderBy('created', 'desc')
+      .execute();
+    const stale = open.slice(Math.max(0, keep)).map((s) => s.offerset_uuid);
+    if (!stale.length) return [];
+    const offers = await trx
+      .selectFrom('executions')
+      .select('uuid')
+      .where('offerset_uuid', 'in', stale)
+      .where('phase', '=', 'OFFERED')
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    return applyPhase(trx, offers.map((o) => o.uuid), 'OFFERED', 'EXPIRED', 'released: the owner asked for newer offers beyond the number that may be held at once');
+  });
+}

@@ -11,6 +11,8 @@ import type { OfferQuote } from '../costs/quote.js';
 export interface OfferSettings extends PlanSettings {
   platform: string;
   offerTtlMs: number;
+  /** Offer sets with live offers one owner may hold; older ones are released (EB_MAX_OPEN_OFFERSETS_PER_OWNER). */
+  maxOpenOfferSetsPerOwner?: number;
   /** The output streams the platform gives back (none when unset). */
   outputs?: readonly string[];
   /** What offers cost and deliver on this platform (the default profile when unset). */

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
-import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
-import { acceptOffer, canRead, egressPolicy, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
+import { expireOldestOpenOffers, findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
+import { acceptOffer, canRead, egressPolicy, envInt, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
@@ -44,6 +44,8 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   const router = Router();
   const { db, config } = deps;
   const egress = config.egress ?? egressPolicy();
+  // How many offer sets with live offers one owner may hold at once (each holds capacity until it expires).
+  const maxOpenOfferSets = Math.max(1, config.offers.maxOpenOfferSetsPerOwner ?? envInt('EB_MAX_OPEN_OFFERSETS_PER_OWNER', 32));
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
     // Components of kinds the spec does not know are answered NO (uri:unknown-type), not 400.
@@ -59,6 +61,8 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     if (!problems.some((m) => m.level === 'ERROR')) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
+    // The new set counts too: the owner's older open sets beyond the cap give back their holds first.
+    if (!problems.some((m) => m.level === 'ERROR')) await expireOldestOpenOffers(db, owner, maxOpenOfferSets - 1);
     const started = performance.now();
     const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
     const full = config.offers.horizonMs;
