@@ -11,6 +11,9 @@ export interface PlatformsTable {
   cores: number;
   memory_gib: number;
   storage_gib: number;
+  /** The engine's own cores and memory (times the overcommit factor), as a worker reported them. */
+  engine_cores: ColumnType<number | null, number | null | undefined, number | null>;
+  engine_memory_gib: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: DefaultedTimestamp;
 }
 
