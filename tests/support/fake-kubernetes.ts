@@ -148,6 +148,21 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
       if (limitBytes) text = Buffer.from(text).subarray(0, Number(limitBytes)).toString();
       return send(200, text, 'text/plain');
     }
+    if (req.method === 'PATCH' && name) {
+      // JSON Patch (application/json-patch+json), as the client sends it by default: replace and add.
+      const obj = store.get(key);
+      if (!obj) return send(404, status(404, 'NotFound', `${resource} "${name}" not found`));
+      if (!/json-patch\+json/.test(req.headers['content-type'] ?? '')) return send(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format`));
+      for (const op of body as { op: string; path: string; value: unknown }[]) {
+        if (op.op !== 'replace' && op.op !== 'add') return send(422, status(422, 'Invalid', `unsupported patch operation ${op.op}`));
+        const keys = op.path.split('/').slice(1);
+        let target = obj as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        for (const k of keys.slice(0, -1)) target = target[k] ??= {};
+        target[keys.at(-1)!] = op.value;
+      }
+      obj.metadata.resourceVersion = String(Number(obj.metadata.resourceVersion ?? 1) + 1);
+      return send(200, evolve(resource, obj));
+    }
     if (req.method === 'GET' && name) {
       const obj = store.get(key);
       return obj ? send(200, evolve(resource, obj)) : send(404, status(404, 'NotFound', `${resource} "${name}" not found`));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
-import { findExecution, readOutput } from '@eb/db';
+import { extendAvailable, findExecution, readOutput } from '@eb/db';
 import { applyClientUpdate, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
@@ -206,3 +206,31 @@ describe('Kubernetes platform', () => {
     await adapter.release(ctx);
   });
 });
+
+describe('extending a running batch Job', () => {
+  test('a longer available duration moves the Job\'s activeDeadlineSeconds on (JSON Patch)', async () => {
+    // A cluster whose jobs run long enough to be extended while they run.
+    const slow = await startFakeKubernetes({ token: 'sa-token', startMs: 100, runMs: 8000 });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'fake', server: slow.url, skipTLSVerify: true }], users: [{ name: 'worker', token: 'sa-token' }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }], currentContext: 'fake',
+    });
+    const slowAdapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
+    const hs = await startHarness(slowAdapter);
+    try {
+      const uuid = await hs.run({ durationMs: 60_000, executable: exe(['sleep', '8']) });
+      await hs.inPhase(uuid, 'AVAILABLE', 20_000);
+      const created = slow.requests.find((r) => r.method === 'POST' && r.body?.kind === 'Job' && r.body.metadata.labels?.[LABEL_EXECUTION] === uuid)!;
+      expect(created.body.spec.activeDeadlineSeconds).toBe(60);
+      expect((await extendAvailable(hs.db.db, uuid, 120_000, 'extended by the owner')).outcome).toBe('extended');
+      const patched = await until(async () => slow.requests.find((r) => r.method === 'PATCH' && r.path.endsWith(`/jobs/${created.body.metadata.name}`)), 10_000, 100);
+      expect(patched.body).toEqual([{ op: 'replace', path: '/spec/activeDeadlineSeconds', value: 120 }]);
+      await hs.ended(uuid, 30_000);
+    } finally {
+      await hs.stop();
+      await slow.close();
+    }
+  }, 60_000);
+});
+

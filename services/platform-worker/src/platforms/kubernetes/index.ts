@@ -170,6 +170,18 @@ export class KubernetesPlatform implements PlatformAdapter {
     }
   }
 
+  /**
+   * The owner may extend a running execution (a longer available duration): the Job's deadline, fixed
+   * when it was made, is moved on to match, or the cluster would stop it at the old end.
+   */
+  private async followExtension(name: string, deadlineS: number | undefined, availableMs: number): Promise<void> {
+    const wanted = Math.ceil(availableMs / 1000);
+    if (deadlineS === undefined || deadlineS >= wanted) return;
+    await k8s('extend job deadline', () => this.batch.patchNamespacedJob({
+      name, namespace: this.ns, body: [{ op: 'replace', path: '/spec/activeDeadlineSeconds', value: wanted }],
+    }));
+  }
+
   private async jobStatus(ctx: ComponentContext, name: string): Promise<ComponentStatus & StepOutput> {
     const job = await k8s('read job', () => this.batch.readNamespacedJob({ name, namespace: this.ns }), { notFound: undefined });
     if (!job) return { status: 'failed', reason: `the job ${name} is gone` };
@@ -177,6 +189,7 @@ export class KubernetesPlatform implements PlatformAdapter {
     const pull = this.pullFailure(pods);
     if (pull) return { status: 'failed', reason: `the image could not be pulled (${pull})` };
     const done = (job.status?.succeeded ?? 0) > 0 || (job.status?.failed ?? 0) > 0;
+    if (!done) await this.followExtension(name, job.spec?.activeDeadlineSeconds, ctx.record.execution.available_ms);
     if (done) {
       const pod = pods.at(-1);
       const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
