@@ -140,7 +140,7 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
       body: JSON.stringify({
         executable: {
           kind: Kinds.dockerContainer, image: { locations: [TEST_IMAGE], digest: imageId },
-          command: ['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-interactive > /www/index.html && exec httpd -f -p 8080 -h /www'],
+          command: ['sh', '-c', 'sleep 1; mkdir -p /tmp/www && echo hello-interactive > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
           network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
         },
       }),
