@@ -6,7 +6,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# .local holds the database password, the key for owners' tokens, local bearer tokens and logs:
+# readable by this user only, whatever the umask of whoever runs this.
+umask 077
 mkdir -p .local
+chmod 700 .local
 log() { printf '[setup] %s\n' "$*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
@@ -45,6 +49,8 @@ if [ ! -f .local/tokens.json ]; then
   printf '{"%s": {"subject": "local-user", "roles": ["eb-admin"]}}\n' "$token" > .local/tokens.json
   chmod 600 .local/tokens.json
 fi
+# Back to the usual mask: packages and build output must stay readable (images copy them for other users).
+umask 022
 # shellcheck disable=SC1091
 . .local/env
 
@@ -100,3 +106,5 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 pnpm install --frozen-lockfile --config.manage-package-manager-versions=false >/dev/null
 pnpm run -s build
+# Files made by earlier versions of this script, or by hand, are closed too.
+find .local -path .local/pyenv -prune -o -type f -perm /077 -exec chmod go= {} +

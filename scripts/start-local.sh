@@ -29,7 +29,7 @@ fi
 export EB_PLATFORM
 STATE="${EB_LOCAL_STATE:-$ROOT/.local}"
 LOGS="$STATE/logs" RUN="$STATE/run"
-mkdir -p "$LOGS" "$RUN"
+mkdir -p -m 700 "$LOGS" "$RUN"
 rm -f "$RUN/stopping"
 BASE_PORT="${EB_PORT:-8080}"
 OFFERSET_PORT=$((BASE_PORT + 1)) EXECUTION_PORT=$((BASE_PORT + 2)) WORKER_PORT=$((BASE_PORT + 3)) ADMIN_PORT=$((BASE_PORT + 4))
@@ -41,6 +41,8 @@ supervise() { # name command...
   shift
   while [ ! -f "$RUN/stopping" ]; do
     started=$SECONDS
+    # Logs are the owner's only (made 0600 before the first write; appending keeps the mode).
+    [ -f "$LOGS/$name.log" ] || install -m 600 /dev/null "$LOGS/$name.log"
     "$@" >>"$LOGS/$name.log" 2>&1 &
     echo $! > "$RUN/$name.pid"
     code=0; wait $! || code=$?

@@ -26,9 +26,25 @@ if [ $# -eq 0 ]; then
 else
   jest --json --outputFile=.local/jest-results.json "$@" || status=$?
 fi
-# A plain closing line that any CI log reader understands.
+
+# --- Python client (clients/python): pytest in its own virtualenv, against the real services. ---
+# A targeted run (jest arguments given) leaves it out unless EB_PYTEST=1.
+rm -f .local/pytest-results.xml
+if [ $# -eq 0 ] || [ "${EB_PYTEST:-}" = 1 ]; then
+  bash scripts/test-python.sh || status=$?
+fi
+# A plain closing line that any CI log reader understands: jest (every run) and pytest together.
 node -e '
-  const runs = require("fs").readdirSync(".local").filter((f) => /^jest-results.*\.json$/.test(f)).map((f) => require(`./.local/${f}`));
-  const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
-  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests")} skipped`);' || true
+const fs = require("fs");
+const runs = fs.readdirSync(".local").filter((f) => /^jest-results.*\.json$/.test(f)).map((f) => require(`./.local/${f}`));
+const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
+let [passed, failed, skipped] = [sum("numPassedTests"), sum("numFailedTests"), sum("numPendingTests")];
+if (fs.existsSync(".local/pytest-results.xml")) {
+  const suite = fs.readFileSync(".local/pytest-results.xml", "utf8").match(/<testsuite [^>]*>/)?.[0] ?? "";
+  const n = (k) => Number(suite.match(new RegExp(` ${k}="(\\d+)"`))?.[1] ?? 0);
+  passed += n("tests") - n("failures") - n("errors") - n("skipped");
+  failed += n("failures") + n("errors");
+  skipped += n("skipped");
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);' || true
 exit $status

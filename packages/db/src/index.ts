@@ -7,3 +7,6 @@ export * from './queries/phase.js';
 export * from './queries/offersets.js';
 export * from './queries/executions.js';
 export * from './queries/credentials.js';
+export * from './queries/outputs.js';
+export * from './queries/extend.js';
+export { migrationProvider } from './migrations/index.js';

@@ -50,6 +50,11 @@ export interface ExecutionsTable {
   messages: ColumnType<MessageItem[], string | undefined, string>;
   position: number;
   readers: ColumnType<string[], string[] | undefined, string[]>;
+  /** The output streams the platform gives back (connectors): 'stdout', 'stderr'. */
+  outputs: ColumnType<string[], string[] | undefined, string[]>;
+  /** The offer's quoted costs and metrics (SimpleMinMaxFloatCost/Metric items). */
+  costs: ColumnType<unknown[], string | undefined, string>;
+  metrics: ColumnType<unknown[], string | undefined, string>;
 }
 
 export type ComponentRole = 'executable' | 'compute' | 'storage' | 'data' | 'volume';
@@ -99,7 +104,20 @@ export interface CredentialsTable {
   refresh_failures: ColumnType<number, number | undefined, number>;
 }
 
+export interface ExecutionOutputsTable {
+  execution_uuid: string;
+  stream: 'stdout' | 'stderr';
+  /** The last part of the stream, as printed. */
+  content: Buffer;
+  /** Everything the stream printed so far, of which `content` is the end. */
+  total_bytes: number;
+  /** Captured after the executable ended: nothing more will come. */
+  final: ColumnType<boolean, boolean | undefined, boolean>;
+  captured_at: DefaultedTimestamp;
+}
+
 export interface Database {
+  execution_outputs: ExecutionOutputsTable;
   credentials: CredentialsTable;
   platforms: PlatformsTable;
   offersets: OffersetsTable;

@@ -46,7 +46,7 @@ const queues = new StepQueues(redis, `bench-${randomUUID().slice(0, 8)}`);
 const config = {
   platform: { ...platform, type: 'simulated', prepareMs: 30_000, releaseMs: 10_000 },
   offers: { platform: platform.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 4, horizonMs: HORIZON, slotMs: 900_000, maxCandidates: 5000 },
-  defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
+  defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
 } as OffersetApiConfig;
 const app = createApp({ db: database.db, queues, config, logger: pino({ level: 'silent' }), auth: { staticTokens: new Map(), adminRole: 'eb-admin', disabled: true } });
 const server = app.listen(0, '127.0.0.1');
@@ -54,7 +54,7 @@ await new Promise((r) => server.once('listening', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offersets`;
 
 const body = JSON.stringify({
-  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: 'sha256:bench' } },
+  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: `sha256:${'b'.repeat(64)}` } },
   compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 4 }, memory: { min: 1, max: 4 } },
   schedule: { requested: { duration: 'PT1H' } },
 });

@@ -7,6 +7,7 @@ import { sealerFromEnv } from '@eb/core';
 import { startRefresher } from './credentials/refresher.js';
 import { createStepProcessor } from './steps/advance.js';
 import { stepTiming } from './steps/timing.js';
+import { outputSettings } from './steps/output.js';
 import { startReconciler } from './reconcile/reconciler.js';
 import { choosePlatform } from './platforms/choose.js';
 
@@ -35,7 +36,7 @@ metrics.gauge('eb_queue_jobs', 'Step jobs in the platform\'s queue, by state', [
 });
 
 const processStep = createStepProcessor({
-  db: database.db, queue, platform, timing: stepTiming(), logger,
+  db: database.db, queue, platform, timing: stepTiming(), logger, outputs: outputSettings(),
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
 });
 const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, token) => {

@@ -6,6 +6,7 @@ import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { createStepProcessor } from '../src/steps/advance.js';
 import type { PlatformAdapter } from '../src/platforms/adapter.js';
 import type { StepTiming } from '../src/steps/timing.js';
+import type { OutputSettings } from '../src/steps/output.js';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -27,7 +28,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Partial<StepTiming>; capacity?: Partial<Omit<PlatformCapacity, 'name'>>; concurrency?: number } = {}): Promise<Harness> {
+export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Partial<StepTiming>; capacity?: Partial<Omit<PlatformCapacity, 'name'>>; concurrency?: number; outputs?: OutputSettings } = {}): Promise<Harness> {
   const db = testDatabase();
   const prefix = uniquePrefix();
   const queueRedis = redisConnection(redisUrl());
@@ -36,7 +37,7 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
   const platform = (await testPlatform(db.db, opts.capacity)).name;
   const queue = queues.for(platform);
   const timing: StepTiming = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 30_000, ...opts.timing };
-  const worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({ db: db.db, queue, platform: adapter, timing, logger: quietLogger }),
+  const worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({ db: db.db, queue, platform: adapter, timing, logger: quietLogger, outputs: opts.outputs ?? { everyMs: 100, maxBytes: 2 ** 20 } }),
     { connection: workerRedis, prefix, concurrency: opts.concurrency ?? 10 });
   const inPhase = (uuid: string, phase: string, timeoutMs = 30_000) => until(async () => {
     const r = await findExecution(db.db, uuid);

@@ -1,10 +1,13 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
-import { ActivePhases, canTransitionComponent, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
+import { ActivePhases, canTransitionComponent, storableText, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
 import { lockPlatform } from './platforms.js';
 import { PHASE_CHANNEL, applyPhase, recordPhase } from './phase.js';
+
+/** JSON for a jsonb column, whatever characters a platform or a program handed over. */
+const storableJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? storableText(x) : x));
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type ComponentRow = Selectable<ComponentsTable>;
@@ -177,7 +180,7 @@ export async function listOwedExecutions(db: Db, platform: string, limit = 1000)
 export async function setPlatformState(db: Db, uuid: string, state: Record<string, unknown>): Promise<void> {
   await db
     .updateTable('executions')
-    .set({ platform_state: sql`platform_state || ${JSON.stringify(state)}::jsonb` })
+    .set({ platform_state: sql`platform_state || ${storableJson(state)}::jsonb` })
     .where('uuid', '=', uuid)
     .execute();
 }
@@ -186,7 +189,7 @@ export async function appendExecutionMessages(db: Db, uuid: string, messages: Me
   if (messages.length === 0) return;
   await db
     .updateTable('executions')
-    .set({ messages: sql`messages || ${JSON.stringify(messages)}::jsonb` })
+    .set({ messages: sql`messages || ${storableJson(messages)}::jsonb` })
     .where('uuid', '=', uuid)
     .execute();
 }
@@ -242,7 +245,7 @@ export async function appendComponentMessages(db: Db, componentUuid: string, mes
   if (messages.length === 0) return;
   await db
     .updateTable('components')
-    .set({ messages: sql`messages || ${JSON.stringify(messages)}::jsonb` })
+    .set({ messages: sql`messages || ${storableJson(messages)}::jsonb` })
     .where('uuid', '=', componentUuid)
     .execute();
 }

@@ -30,6 +30,11 @@ export interface NewOffer {
   memoryGib: number;
   storageGib: number;
   interactive: boolean;
+  /** The output streams the platform gives back for this offer. */
+  outputs?: string[];
+  /** What the offer is quoted to cost and deliver (the spec's cost and metric items). */
+  costs?: unknown[];
+  metrics?: unknown[];
   components: NewComponent[];
 }
 
@@ -62,7 +67,8 @@ export async function insertOfferSet(trx: Transaction<Database>, set: NewOfferSe
       platform: o.platform, expires: o.expires, prepare_start: o.prepareStart, prepare_ms: o.prepareMs,
       available_start: o.availableStart, available_ms: o.availableMs, release_start: o.releaseStart,
       release_ms: o.releaseMs, cores: o.cores, memory_gib: o.memoryGib, storage_gib: o.storageGib,
-      interactive: o.interactive, position, readers: set.readers ?? [],
+      interactive: o.interactive, position, readers: set.readers ?? [], outputs: o.outputs ?? [],
+      costs: JSON.stringify(o.costs ?? []), metrics: JSON.stringify(o.metrics ?? []),
     })))
     .execute();
   const components = set.offers.flatMap((o) => o.components.map((c) => ({

@@ -2,6 +2,7 @@ import {
   Kinds, parseDuration, parseInterval, type DataResource, type ExecutionRequest, type LifecycleComponent,
   type SimpleComputeResource, type SimpleStorageResource, type TimeInterval, type DockerContainer,
 } from '@eb/schema';
+import { linkStorage, type StorageLinks } from './links.js';
 
 /** The request as the planner sees it: defaults filled in, sizes resolved, references kept by name. */
 export interface RequestTree {
@@ -18,6 +19,8 @@ export interface RequestTree {
   /** Allowed start intervals; empty means "as soon as possible". */
   startWindows: TimeInterval[];
   interactive: boolean;
+  /** How data, storage and volume mounts refer to each other (storage includes what was made for data). */
+  links: StorageLinks;
   /** Problems found while reading the request, reported as result NO. */
   invalid: { path: string; value: string; reason: string }[];
 }
@@ -27,6 +30,8 @@ export interface TreeDefaults {
   cores: number;
   memoryGib: number;
   storageGib: number;
+  /** The size of a storage made for a data resource that names none and does not say its size. */
+  dataStorageGib: number;
 }
 
 function range(given: { min?: number; max?: number } | undefined, fallback: number) {
@@ -59,7 +64,8 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     if (!w) invalid.push({ path: 'schedule.requested.start', value: requested.start, reason: 'must be an ISO 8601 interval' });
     else startWindows.push(w);
   }
-  const storage = req.storage ?? [];
+  const links = linkStorage(req, defaults.dataStorageGib);
+  const storage = links.storage;
   const cores = range(req.compute?.cores, defaults.cores);
   const memoryGib = range(req.compute?.memory, defaults.memoryGib);
   for (const [path, r] of [['compute.cores', cores], ['compute.memory', memoryGib]] as const) {
@@ -80,6 +86,7 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     durationMs,
     startWindows,
     interactive: isInteractive(req.executable),
+    links,
     invalid,
   };
 }

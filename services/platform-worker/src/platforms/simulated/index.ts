@@ -1,6 +1,7 @@
 import { envDurationMs } from '@eb/core';
 import { message, type DockerContainer, type MessageItem } from '@eb/schema';
-import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
+import { tailOf } from '../output-tail.js';
 
 export interface SimulatedTimings {
   prepareMs: number;
@@ -27,7 +28,8 @@ const notice = (): MessageItem => message(SIMULATED_NOTICE, 'WARN',
  * A platform that runs nothing but keeps time like one: storage and compute are ready at once, data
  * staging and image preparation take the prepare time, a batch run the run time, release the release
  * time. For demos and tests of the lifecycle. An executable's environment may set SIMULATED_PREPARE_MS,
- * SIMULATED_RUN_MS and SIMULATED_EXIT_CODE; SIMULATED_DATA_FAIL=1 makes data staging fail.
+ * SIMULATED_RUN_MS and SIMULATED_EXIT_CODE; SIMULATED_DATA_FAIL=1 makes data staging fail;
+ * SIMULATED_STDOUT and SIMULATED_STDERR are what it prints once started.
  */
 export class SimulatedPlatform implements PlatformAdapter {
   readonly name = 'simulated';
@@ -71,6 +73,15 @@ export class SimulatedPlatform implements PlatformAdapter {
     }
     const exitCode = Number(this.env(ctx).SIMULATED_EXIT_CODE ?? 0);
     return { status: 'finished', exitCode, logTail: [`simulated run finished with exit code ${exitCode}`] };
+  }
+
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (ctx.component.role !== 'executable' || num(ctx.state.startedAt) === undefined) return undefined;
+    const env = this.env(ctx);
+    const text = stream === 'stdout' ? env.SIMULATED_STDOUT ?? `simulated run of ${ctx.component.name ?? ctx.component.uuid}\n` : env.SIMULATED_STDERR ?? '';
+    return tailOf(text, maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {

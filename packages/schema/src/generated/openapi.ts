@@ -103,6 +103,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sessions/{uuid}/docker/stdout-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What the executable printed on stdout (its last part; the platform's one log where it keeps no separate streams), for the owner and readers. A session connector of kind `.../kinds/executable/docker-container-stdout-get.yaml` points here. */
+        get: operations["SessionStdout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{uuid}/docker/stderr-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What the executable printed on stderr, as for stdout. */
+        get: operations["SessionStderr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -144,7 +178,7 @@ export interface components {
              * @description Set the privileged flag on execution. The default is `false`. See https://docs.docker.com/reference/cli/docker/container/run/#privileged.
              * @default false
              */
-            privileged: boolean;
+            privileged?: boolean;
             /** @description An array of command line arguments to pass to the container entrypoint. */
             command?: string[];
             /** @description Overwrite the default ENTRYPOINT of the container. */
@@ -153,6 +187,8 @@ export interface components {
             environment?: components["schemas"]["NameValueMap"];
             /** @description Details of the network access available to the container. */
             network?: components["schemas"]["DockerNetworkSpec"];
+            /** @description A name => value map of labels to put on the container (schema 1.0.8). Names beginning `calycopis-broker-` are reserved for the service, which labels its containers with the session, resource and kind they belong to. */
+            labels?: components["schemas"]["NameValueMap"];
         } & {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -180,12 +216,12 @@ export interface components {
              * @description The CPU architecture the image is built for. The default is `amd64`.
              * @default amd64
              */
-            architecture: string;
+            architecture?: string;
             /**
              * @description The operating system the image is built for. The default is `linux`.
              * @default linux
              */
-            os: string;
+            os?: string;
         };
         /**
          * NameValueMap
@@ -804,7 +840,7 @@ export interface components {
              * Format: int32
              * @default 0
              */
-            calib_level: number;
+            calib_level?: number;
             access_url?: string;
             access_format?: string;
         };
@@ -1125,6 +1161,7 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["ExecutionRequest"];
                 "application/yaml": components["schemas"]["ExecutionRequest"];
+                "application/xml": components["schemas"]["ExecutionRequest"];
             };
         };
         responses: {
@@ -1136,6 +1173,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OfferSetResponse"];
                     "application/yaml": components["schemas"]["OfferSetResponse"];
+                    "application/xml": components["schemas"]["OfferSetResponse"];
                 };
             };
             /** @description See Other, to the offer set. */
@@ -1171,6 +1209,7 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["ExecutionRequest"];
                 "application/yaml": components["schemas"]["ExecutionRequest"];
+                "application/xml": components["schemas"]["ExecutionRequest"];
             };
         };
         responses: {
@@ -1182,6 +1221,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OfferSetResponse"];
                     "application/yaml": components["schemas"]["OfferSetResponse"];
+                    "application/xml": components["schemas"]["OfferSetResponse"];
                 };
             };
             /** @description See Other, to the offer set. */
@@ -1222,6 +1262,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OfferSetResponse"];
                     "application/yaml": components["schemas"]["OfferSetResponse"];
+                    "application/xml": components["schemas"]["OfferSetResponse"];
                 };
             };
             /** @description Unknown offer set. */
@@ -1246,6 +1287,7 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["ExecutionRequest"];
                 "application/yaml": components["schemas"]["ExecutionRequest"];
+                "application/xml": components["schemas"]["ExecutionRequest"];
             };
         };
         responses: {
@@ -1257,6 +1299,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AbstractExecutionSession"];
                     "application/yaml": components["schemas"]["AbstractExecutionSession"];
+                    "application/xml": components["schemas"]["AbstractExecutionSession"];
                 };
             };
             /** @description See Other, to the accepted execution. */
@@ -1300,6 +1343,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AbstractExecutionSession"];
                     "application/yaml": components["schemas"]["AbstractExecutionSession"];
+                    "application/xml": components["schemas"]["AbstractExecutionSession"];
                 };
             };
             /** @description Unknown execution. */
@@ -1326,6 +1370,7 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["AbstractUpdate"];
                 "application/yaml": components["schemas"]["AbstractUpdate"];
+                "application/xml": components["schemas"]["AbstractUpdate"];
             };
         };
         responses: {
@@ -1337,6 +1382,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AbstractExecutionSession"];
                     "application/yaml": components["schemas"]["AbstractExecutionSession"];
+                    "application/xml": components["schemas"]["AbstractExecutionSession"];
                 };
             };
             /** @description Malformed update. */
@@ -1399,6 +1445,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AbstractExecutionSession"];
                     "application/yaml": components["schemas"]["AbstractExecutionSession"];
+                    "application/xml": components["schemas"]["AbstractExecutionSession"];
                 };
             };
             /** @description Unknown execution. */
@@ -1425,6 +1472,7 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["AbstractUpdate"];
                 "application/yaml": components["schemas"]["AbstractUpdate"];
+                "application/xml": components["schemas"]["AbstractUpdate"];
             };
         };
         responses: {
@@ -1436,6 +1484,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AbstractExecutionSession"];
                     "application/yaml": components["schemas"]["AbstractExecutionSession"];
+                    "application/xml": components["schemas"]["AbstractExecutionSession"];
                 };
             };
             /** @description Malformed update. */
@@ -1467,6 +1516,72 @@ export interface operations {
             };
             /** @description The update is well formed but names a path or value the broker cannot apply. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SessionStdout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The output as it was printed. `X-Output-Total-Bytes` is how much was printed in all (the body is its end), `X-Output-Complete` whether more may come. */
+            200: {
+                headers: {
+                    "X-Output-Total-Bytes"?: number;
+                    "X-Output-Complete"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Unknown execution, or a stream its platform does not give back. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SessionStderr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The output as it was printed. */
+            200: {
+                headers: {
+                    "X-Output-Total-Bytes"?: number;
+                    "X-Output-Complete"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Unknown execution, or a stream its platform does not give back. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
