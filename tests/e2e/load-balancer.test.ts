@@ -23,6 +23,8 @@ beforeAll(async () => {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'lb-user' } }),
     EB_QUEUE_PREFIX: `lb-${randomUUID().slice(0, 8)}`, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: `lb-${randomUUID().slice(0, 8)}`,
     EB_CAPACITY_CORES: '512', EB_CAPACITY_MEMORY_GIB: '4096',
+    // One user holds all the long-polls here: the API's per-user cap is not what this tests.
+    EB_LONG_POLLS_PER_OWNER: '400',
   };
   replicas = await Promise.all([startService('offerset-api', ports[0]!, env), startService('offerset-api', ports[1]!, env)]);
   executionApi = await startService('execution-api', ports[2]!, env);
