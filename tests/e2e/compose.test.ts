@@ -164,7 +164,7 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
       body: JSON.stringify({
         executable: {
           kind: Kinds.dockerContainer, image: { locations: [TEST_IMAGE], digest: imageId },
-          command: ['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-interactive > /www/index.html && exec httpd -f -p 8080 -h /www'],
+          command: ['sh', '-c', 'sleep 1; mkdir -p /tmp/www && echo hello-interactive > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
           network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
         },
       }),
@@ -177,9 +177,10 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
       if (['FAILED', 'CANCELLED', 'COMPLETED'].includes(e.phase)) throw new Error(`ended ${e.phase}`);
       return e.phase === 'AVAILABLE' ? e : undefined;
     }, 120_000, 10);
-    const location = available.connectors![0]!.location;
-    expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    expect(await (await fetch(location)).text()).toBe('hello-interactive\n');
+    // The container's published port (beside the broker's own stdout/stderr connectors).
+    const location = available.connectors?.map((c) => c.location).find((l) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(l) && !l.startsWith(base));
+    expect(location).toBeDefined();
+    expect(await (await fetch(location!)).text()).toBe('hello-interactive\n');
     const cancel = await fetch(`${base}/executions/${uuid}`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH },
       body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }),
