@@ -122,10 +122,11 @@ exists "$HAPROXY_TAG" || derived "$HAPROXY_TAG" haproxy
 # ---- end of the base images' recipes ----
 
 write_env() {
+  (umask 077
   {
     echo "# Written by scripts/build-images.sh: the images scripts/compose.sh runs."
     for v in "$@"; do echo "$v"; done
-  } > "$OUT.tmp"
+  } > "$OUT.tmp")
   mv "$OUT.tmp" "$OUT"
 }
 BASE_ENV=("EB_NODE_IMAGE=$NODE_TAG" "EB_POSTGRES_IMAGE=$POSTGRES_TAG" "EB_REDIS_IMAGE=$REDIS_TAG" "EB_HAPROXY_IMAGE=$HAPROXY_TAG")

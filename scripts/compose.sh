@@ -30,11 +30,10 @@ if [ ! -f "$SETTINGS" ]; then
   chmod 700 "$secrets"
   http_port="${EB_HTTP_PORT:-8080}"
   port_free "$http_port" || http_port="$(free_port)"
-  # The token file: readable inside the containers (uid 1000) because it is bind-mounted by itself;
-  # on this host, the 0700 directory keeps it private.
+  # The token file, for the services' user only (see below).
   if [ -f .local/tokens.json ]; then cp .local/tokens.json "$secrets/tokens.json"
   else printf '{"%s": {"subject": "local-user", "roles": ["eb-admin"]}}\n' "$(random_b64 24 | tr -d '/+=')" > "$secrets/tokens.json"; fi
-  chmod 444 "$secrets/tokens.json"
+  chmod 400 "$secrets/tokens.json"
   cat > "$SETTINGS" <<ENV
 # Written by scripts/compose.sh; edit freely. Secrets: keep this file out of version control.
 POSTGRES_PASSWORD=$(random_b64 18 | tr -d '/+=')
@@ -74,9 +73,17 @@ export EB_EXTRA_CA_CERTS
 export EB_DOCKER_SOCKET="${EB_DOCKER_SOCKET:-/var/run/docker.sock}"
 EB_DOCKER_GID="$(stat -c %g "$EB_DOCKER_SOCKET")"
 export EB_DOCKER_GID
-# The workers run as uid 1000 and write the executions' storage under the data directory.
+# The services run as the images' user, uid 1000 (as yours when you are not root): they own the
+# token file this script made (mode 0400) and the data directory, where workers make the storage.
 mkdir -p "$EB_DOCKER_DATA_DIR"
-if [ "$(id -u)" = 0 ]; then chown 1000:1000 "$EB_DOCKER_DATA_DIR"; fi
+if [ "$(id -u)" = 0 ]; then
+  export EB_RUN_AS=1000:1000
+  chown 1000:1000 "$EB_DOCKER_DATA_DIR"
+  [ "$(dirname "$EB_TOKENS_FILE")" != "$(dirname "$SETTINGS")/compose" ] || chown 1000:1000 "$EB_TOKENS_FILE"
+else
+  EB_RUN_AS="$(id -u):$(id -g)"
+  export EB_RUN_AS
+fi
 
 if docker compose version >/dev/null 2>&1; then compose=(docker compose)
 elif command -v docker-compose >/dev/null 2>&1; then compose=(docker-compose)

@@ -17,7 +17,7 @@ if [ $# -eq 0 ] && [ "${EB_SKIP_DOCKER:-}" != 1 ] && docker info >/dev/null 2>&1
 fi
 status=0
 jest() { node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"; }
-rm -f .local/jest-results*.json .local/pytest-results.xml
+rm -f .local/jest-results*.json
 if [ $# -eq 0 ]; then
   # The compose test starts a whole stack (nine containers): it runs alone, after the others, so that
   # its load does not slow their services down.
@@ -29,10 +29,11 @@ fi
 
 # --- Python client (clients/python): pytest in its own virtualenv, against the real services. ---
 # A targeted run (jest arguments given) leaves it out unless EB_PYTEST=1.
+rm -f .local/pytest-results.xml
 if [ $# -eq 0 ] || [ "${EB_PYTEST:-}" = 1 ]; then
   bash scripts/test-python.sh || status=$?
 fi
-# A plain closing line that any CI log reader understands: every jest run and pytest together.
+# A plain closing line that any CI log reader understands: jest (every run) and pytest together.
 node -e '
 const fs = require("fs");
 const runs = fs.readdirSync(".local").filter((f) => /^jest-results.*\.json$/.test(f)).map((f) => require(`./.local/${f}`));

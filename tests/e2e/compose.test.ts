@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,9 +33,9 @@ const suite = engine ? describe : describe.skip;
 const TOKEN = `t-${randomUUID()}`;
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const project = `ebtest${randomUUID().slice(0, 8)}`;
-const dir = mkdtempSync(join(tmpdir(), 'eb-compose-'));
-const settings = join(dir, 'compose.env');
-const images = join(dir, 'images.env');
+let dir = '';
+let settings = '';
+let images = '';
 const executions: string[] = [];
 let base = '';
 let imageId = '';
@@ -45,6 +45,24 @@ const compose = (...args: string[]) => run('bash', [`${root}scripts/compose.sh`,
   env: { ...process.env, EB_COMPOSE_ENV: settings, EB_IMAGES_ENV: images, COMPOSE_PROJECT_NAME: project },
 });
 const docker = async (...args: string[]) => (await run('docker', args, { maxBuffer: 64 * 2 ** 20 })).stdout.trim();
+
+/** Stacks of earlier runs that were killed before their teardown (none lasts an hour): removed. */
+async function removeStaleStacks(): Promise<void> {
+  const rows = (await docker('ps', '-a', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}} {{.ID}}')).split('\n');
+  const stale = new Map<string, string[]>();
+  for (const [name, id] of rows.filter(Boolean).map((r) => r.split(' ') as [string, string])) {
+    if (/^ebtest[0-9a-f]{8}$/.test(name) && name !== project) stale.set(name, [...(stale.get(name) ?? []), id]);
+  }
+  for (const [name, ids] of stale) {
+    const created = (await docker('inspect', '--format', '{{.Created}}', ...ids)).split('\n').map((t) => Date.parse(t));
+    if (created.some((t) => Date.now() - t < 3_600_000)) continue;
+    await docker('rm', '-f', ...ids);
+    for (const what of ['network', 'volume']) {
+      const left = await docker(what, 'ls', '-q', '--filter', `label=com.docker.compose.project=${name}`);
+      if (left) await docker(what, 'rm', ...left.split('\n')).catch(() => undefined);
+    }
+  }
+}
 const containerOf = (service: string) => docker('ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`);
 /** A replica's own request counters, read inside its container (its port is not published). */
 async function openapiServed(service: string): Promise<number> {
@@ -89,6 +107,10 @@ const exitLog = (e: Execution) => e.executable.meta.messages?.find((m) => m.kind
 
 suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
   beforeAll(async () => {
+    await removeStaleStacks();
+    dir = mkdtempSync(join(tmpdir(), 'eb-compose-'));
+    settings = join(dir, 'compose.env');
+    images = join(dir, 'images.env');
     const started = Date.now();
     await run('bash', [`${root}scripts/build-images.sh`], { cwd: root, env: { ...process.env, EB_IMAGES_ENV: images }, maxBuffer: 64 * 2 ** 20 });
     const built = Date.now();
@@ -96,8 +118,9 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
     const [http, admin, pg, redis, w1, w2] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
     mkdirSync(join(dir, 'secrets'), { mode: 0o700 });
     const tokens = join(dir, 'secrets', 'tokens.json');
-    writeFileSync(tokens, JSON.stringify({ [TOKEN]: { subject: 'compose-user' } }));
-    chmodSync(tokens, 0o444);
+    // As scripts/compose.sh makes it: the services' user's only (uid 1000 when we are root, else ours).
+    writeFileSync(tokens, JSON.stringify({ [TOKEN]: { subject: 'compose-user' } }), { mode: 0o400 });
+    if (process.getuid?.() === 0) chownSync(tokens, 1000, 1000);
     writeFileSync(settings, [
       `POSTGRES_PASSWORD=${randomBytes(12).toString('hex')}`, `EB_CREDENTIALS_KEY=${randomBytes(32).toString('base64')}`,
       `EB_TOKENS_FILE=${tokens}`, `EB_HTTP_PORT=${http}`, `EB_LB_ADMIN_PORT=${admin}`, `EB_POSTGRES_PORT=${pg}`, `EB_REDIS_PORT=${redis}`,
@@ -113,13 +136,14 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
   }, 25 * 60_000);
 
   afterAll(async () => {
+    if (!settings) return;
     const logs = await compose('logs', '--no-color', '--tail', '40').catch((e: { stdout?: string }) => e);
     if (process.env.EB_COMPOSE_TEST_LOGS) console.info(logs.stdout);
     await compose('down', '--volumes', '--remove-orphans', '--timeout', '10').catch((e) => console.warn(`compose down: ${String(e)}`));
     // Containers of executions that did not get released (a failed test), by their names.
     for (const uuid of executions) await docker('rm', '-f', `eb-${uuid}`).catch(() => undefined);
     const left = await Promise.all(['ps -a', 'network ls', 'volume ls'].map((what) => docker(...what.split(' '), '-q', '--filter', `label=com.docker.compose.project=${project}`)));
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
     expect(left).toEqual(['', '', '']);
   }, 120_000);
 
@@ -153,10 +177,10 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
       if (['FAILED', 'CANCELLED', 'COMPLETED'].includes(e.phase)) throw new Error(`ended ${e.phase}`);
       return e.phase === 'AVAILABLE' ? e : undefined;
     }, 120_000, 10);
-    // Its access URL, beside the output connectors (stdout-get, stderr-get) every Docker execution has.
-    const location = available.connectors!.find((c) => !/\/docker\/std(out|err)-get$/.test(c.location))!.location;
-    expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    expect(await (await fetch(location)).text()).toBe('hello-interactive\n');
+    // The container's published port (beside the broker's own stdout/stderr connectors).
+    const location = available.connectors?.map((c) => c.location).find((l) => /^http:\/\/127\.0\.0\.1:\d+\/$/.test(l) && !l.startsWith(base));
+    expect(location).toBeDefined();
+    expect(await (await fetch(location!)).text()).toBe('hello-interactive\n');
     const cancel = await fetch(`${base}/executions/${uuid}`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', ...AUTH },
       body: JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }),

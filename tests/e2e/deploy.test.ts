@@ -138,6 +138,39 @@ describe('Dockerfiles', () => {
   });
 });
 
+describe('production dependencies', () => {
+  // Images install production dependencies only (pnpm deploy --prod): a package a service's code
+  // imports at run time but lists under devDependencies works in development and crashes in the image.
+  const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) return e.name === 'generated' ? [] : sources(p);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+  });
+  const runtimeImports = (file: string): string[] => {
+    const text = readFileSync(file, 'utf8');
+    const found = [...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm), ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+    return found.filter((s) => !s.startsWith('.') && !s.startsWith('node:')).map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+  };
+
+  test('every package the services and their packages import at run time is a production dependency', () => {
+    const dirs = ['services/offerset-api', 'services/execution-api', 'services/platform-worker', 'packages/core', 'packages/db', 'packages/http-kit', 'packages/schema'];
+    const missing: string[] = [];
+    for (const dir of dirs) {
+      const manifest = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+      const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+      for (const file of sources(`${root}${dir}/src`)) {
+        for (const pkg of runtimeImports(file)) if (!declared.has(pkg)) missing.push(`${dir}: ${pkg} (${file.slice(root.length)})`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  test('the check sees a devDependency used at run time', () => {
+    expect(runtimeImports(`${root}services/offerset-api/src/costs/profile.ts`)).toContain('js-yaml');
+    expect(runtimeImports(`${root}services/platform-worker/src/main.ts`)).toContain('bullmq');
+  });
+});
+
 describe('load balancing conventions', () => {
   const haproxy = readFileSync(`${root}deploy/haproxy/haproxy.cfg`, 'utf8');
   const ingress = find('Ingress', 'execution-broker')!;

@@ -20,7 +20,8 @@ afterAll(async () => { await db.close(); });
 
 const workerEnv = (redis: string, prefix: string) => ({
   DATABASE_URL: databaseUrl(), REDIS_URL: redis, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
-  EB_SIM_PREPARE: '1500', EB_SIM_RUN: '300', EB_SIM_RELEASE: '100', EB_POLL_MIN: '50', EB_POLL_MAX: '300',
+  // Long enough that all eight are PREPARING together even on a busy machine (the kill must find them there).
+  EB_SIM_PREPARE: '5000', EB_SIM_RUN: '300', EB_SIM_RELEASE: '100', EB_POLL_MIN: '50', EB_POLL_MAX: '300',
   EB_RECONCILE_EVERY: '500', EB_LOCK_DURATION: '2000', EB_STALLED_INTERVAL: '1000', EB_PREPARE_GRACE: 'PT60S',
 });
 
