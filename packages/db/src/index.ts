@@ -7,3 +7,5 @@ export * from './queries/phase.js';
 export * from './queries/offersets.js';
 export * from './queries/executions.js';
 export * from './queries/credentials.js';
+export * from './queries/capacity.js';
+export * from './queries/bench.js';

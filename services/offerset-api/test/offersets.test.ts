@@ -183,8 +183,11 @@ describe('service endpoints', () => {
 
 describe('holds', () => {
   test('an offer holds its capacity until it expires, then the capacity is offered again', async () => {
-    // A two-day offer for every core of the platform, expiring in 300 ms.
-    await storeOfferSet(db.db, config.platform.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 300);
+    // A platform of its own, empty; a two-day offer for every core of it, expiring in 300 ms.
+    const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
+    const own = { ...config, platform: { ...config.platform, name: p.name }, offers: { ...config.offers, platform: p.name } };
+    const app = createApp({ db: db.db, queues, config: own, logger: quietLogger, auth: noAuth });
+    await storeOfferSet(db.db, p.name, [{ cores: 8, durationMs: 2 * 86_400_000 }], 300);
     const blocked = await request(app).post('/offersets').set('Prefer', 'return=representation').send(await minimal());
     expect(blocked.body.result).toBe('NO');
     expect(blocked.body.meta.messages[0].values.resources).toBe('cores');

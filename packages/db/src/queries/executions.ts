@@ -3,7 +3,6 @@ import { ActivePhases, canTransitionComponent, type ExecutionPhase, type Lifecyc
 import type { Db } from '../connect.js';
 import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
-import { lockPlatform } from './platforms.js';
 import { PHASE_CHANNEL, applyPhase, recordPhase } from './phase.js';
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
@@ -72,15 +71,17 @@ export interface OwnerQuota {
 
 /**
  * Accepts an offer: its hold becomes a booking and the other offers of its set are rejected, their
- * holds released. Taken under the platform lock, and re-checking expiry against the clock, so an offer
- * cannot be accepted after a planner has already counted its hold as lapsed.
+ * holds released. No platform lock: the set's holds already counted its largest offer in every bucket,
+ * so keeping one of them never takes more. Expiry is re-checked against the clock, so an offer cannot
+ * be accepted once a planner may have counted its hold as lapsed. With a quota, the owner's acceptances
+ * take turns on the owner's lock, so two offers within the quota cannot both be accepted past it.
  */
 export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = {}): Promise<AcceptOutcome> {
   return db.transaction().execute(async (trx): Promise<AcceptOutcome> => {
     const row = await trx.selectFrom('executions').select(['platform', 'offerset_uuid', 'owner', 'cores', 'memory_gib', 'phase']).where('uuid', '=', uuid).executeTakeFirst();
     if (!row) return { outcome: 'not-found' };
-    await lockPlatform(trx, row.platform);
     if (row.phase === 'OFFERED' && (quota.cores !== undefined || quota.memoryGib !== undefined)) {
+      await sql`select pg_advisory_xact_lock(16003, hashtext(${row.owner}))`.execute(trx);
       // Offers were within the quota when made; two accepted together might not be. Checked again here.
       const used = await ownerUsage(trx, row.owner);
       if (quota.cores !== undefined && used.cores + row.cores > quota.cores) {
@@ -106,8 +107,7 @@ export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = 
       }
       return { outcome: 'conflict', phase: current.phase };
     }
-    await recordPhase(trx, [uuid], 'ACCEPTED', 'accepted by the client');
-    await confirmBooking(trx, uuid);
+    // Siblings first: their holds go, and the set then counts only this offer (never more than before).
     const siblings = await trx
       .selectFrom('executions')
       .select('uuid')
@@ -116,6 +116,8 @@ export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = 
       .where('phase', '=', 'OFFERED')
       .execute();
     const rejected = await applyPhase(trx, siblings.map((s) => s.uuid), 'OFFERED', 'REJECTED', 'another offer of the set was accepted');
+    await recordPhase(trx, [uuid], 'ACCEPTED', 'accepted by the client');
+    await confirmBooking(trx, uuid);
     return { outcome: 'accepted', platform: row.platform, rejectedSiblings: rejected };
   });
 }
@@ -131,20 +133,20 @@ export async function transitionExecution(
   return (await applyPhase(db, [uuid], from, to, note)).length === 1;
 }
 
-/** Offers whose expiry has passed become EXPIRED and give back their holds. */
-export async function expireOffers(db: Db, limit = 500): Promise<string[]> {
-  return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('executions')
-      .select('uuid')
-      .where('phase', '=', 'OFFERED')
-      .where('expires', '<=', sql<Date>`clock_timestamp()`)
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    return applyPhase(trx, due.map((d) => d.uuid), 'OFFERED', 'EXPIRED', 'offer expired');
-  });
+/**
+ * Offers whose expiry has passed become EXPIRED and give back their holds (on one platform, or all).
+ * One read when nothing is due; the move is a compare-and-set, so expirers running at once agree.
+ */
+export async function expireOffers(db: Db, limit = 500, platform?: string): Promise<string[]> {
+  let due = db
+    .selectFrom('executions')
+    .select('uuid')
+    .where('phase', '=', 'OFFERED')
+    .where('expires', '<=', sql<Date>`clock_timestamp()`);
+  if (platform !== undefined) due = due.where('platform', '=', platform);
+  const rows = await due.orderBy('expires').limit(limit).execute();
+  if (rows.length === 0) return [];
+  return applyPhase(db, rows.map((d) => d.uuid), 'OFFERED', 'EXPIRED', 'offer expired');
 }
 
 export async function releaseExecutionBookings(db: Db, uuid: string): Promise<void> {

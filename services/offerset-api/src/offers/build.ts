@@ -3,6 +3,7 @@ import { message, type AbstractComponent, type MessageItem } from '@eb/schema';
 import type { NewComponent, NewOffer, NewOfferSet, PlanningContext } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 import { planOffers, type PlanSettings } from './plan.js';
+import { FreeCalendar } from './calendar.js';
 
 export interface OfferSettings extends PlanSettings {
   platform: string;
@@ -60,7 +61,7 @@ export function buildOfferSet(
     const m = message('urn:platform-unavailable', 'ERROR', 'The platform [{platform}] is not configured', { platform: s.platform });
     return { ...base, result: 'NO', messages: [m], offers: [] };
   }
-  const plan = planOffers(tree, ctx.capacity, ctx.bookings, now, s);
+  const plan = planOffers(tree, new FreeCalendar(ctx.calendar, ctx.horizonMs), now, s);
   if (!plan.ok) return { ...base, result: 'NO', messages: [shortMessage(plan.short, plan.reason)], offers: [] };
   const offers: NewOffer[] = plan.offers.map((p, i) => ({
     uuid: randomUUID(),

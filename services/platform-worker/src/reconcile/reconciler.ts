@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { expireOffers, listOwedExecutions, type Db } from '@eb/db';
+import { expireOffers, listOwedExecutions, pruneCapacityBuckets, type Db } from '@eb/db';
 import { enqueueStep, stepJobId, type StepJob } from '@eb/core';
 
 export interface ReconcileReport {
@@ -11,11 +11,12 @@ export interface ReconcileReport {
 /**
  * PostgreSQL says which steps are owed; Redis only carries them. This finds owed steps with no live
  * job (Redis flushed or restarted, a worker killed between commit and enqueue) and enqueues them again,
- * and expires lapsed offers. Safe to run from every worker at once: job ids are deterministic.
+ * expires lapsed offers, and drops empty capacity buckets of days gone by. Safe to run from every worker at once: job ids are deterministic.
  * Only the platform's own executions: another platform's are its workers' business.
  */
 export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger): Promise<ReconcileReport> {
   const expired = await expireOffers(db);
+  await pruneCapacityBuckets(db, platform);
   let enqueued = 0;
   for (const { uuid, phase } of await listOwedExecutions(db, platform)) {
     const id = stepJobId(uuid, phase);
