@@ -70,3 +70,22 @@ export async function insertBaselineOfferSet(db: Db, set: NewOfferSet): Promise<
     }))).execute();
   });
 }
+
+/** The lifecycle baseline's state: one row per chain, the step it has reached. */
+export async function createBaselineChains(db: Db, count: number): Promise<void> {
+  await sql`create schema if not exists eb_baseline`.execute(db);
+  await sql`drop table if exists eb_baseline.chains`.execute(db);
+  await sql`create table eb_baseline.chains (id integer primary key, step integer not null default 0, modified timestamptz not null default now())`.execute(db);
+  await sql`insert into eb_baseline.chains (id) select generate_series(0, ${count - 1}::int)`.execute(db);
+}
+
+/** One step of a baseline chain: a compare-and-set on the step it is at, like a phase change. */
+export async function advanceBaselineChain(db: Db, id: number, step: number): Promise<boolean> {
+  const r = await sql`update eb_baseline.chains set step = ${step + 1}, modified = clock_timestamp() where id = ${id} and step = ${step}`.execute(db);
+  return Number(r.numAffectedRows) === 1;
+}
+
+export async function countBaselineChainsAt(db: Db, step: number): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from eb_baseline.chains where step >= ${step}`.execute(db);
+  return rows[0]!.n;
+}
