@@ -10,6 +10,8 @@ export interface OfferSpec {
   cores?: number;
   memoryGib?: number;
   interactive?: boolean;
+  /** May start this long after the offer is made at the earliest, if capacity frees up; absent keeps the booked start. */
+  earliestInMs?: number;
   environment?: Record<string, string>;
   /** The executable's spec, replacing the default (a placeholder image). */
   executable?: Record<string, unknown>;
@@ -27,6 +29,7 @@ function offerOf(platform: string, s: OfferSpec, i: number, now: number, ttlMs: 
     availableStart: new Date(prepareStart + prepareMs), availableMs: durationMs,
     releaseStart: new Date(prepareStart + prepareMs + durationMs), releaseMs: s.releaseMs ?? 1000,
     cores: s.cores ?? 1, memoryGib: s.memoryGib ?? 1, storageGib: 0, interactive: s.interactive ?? false,
+    earliestStart: s.earliestInMs === undefined ? null : new Date(now + s.earliestInMs),
     components: [
       { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: Kinds.dockerContainer,
         spec: s.executable ?? { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },

@@ -8,3 +8,4 @@ export * from './config/platform.js';
 export * from './credentials/seal.js';
 export * from './credentials/keep.js';
 export * from './access/rules.js';
+export * from './capacity/free-calendar.js';

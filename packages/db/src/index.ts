@@ -9,3 +9,4 @@ export * from './queries/executions.js';
 export * from './queries/credentials.js';
 export * from './queries/capacity.js';
 export * from './queries/bench.js';
+export * from './queries/schedule.js';

@@ -50,6 +50,8 @@ export interface ExecutionsTable {
   messages: ColumnType<MessageItem[], string | undefined, string>;
   position: number;
   readers: ColumnType<string[], string[] | undefined, string[]>;
+  /** How early it may start if capacity frees up; null keeps the booked start. */
+  earliest_start: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type ComponentRole = 'executable' | 'compute' | 'storage' | 'data' | 'volume';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { BUCKET_MS, type PlatformCapacity } from '@eb/db';
 import { planOffers, type PlanSettings } from '../src/offers/plan.js';
-import { FreeCalendar } from '../src/offers/calendar.js';
+import { FreeCalendar } from '@eb/core';
 import { buildRequestTree, type RequestTree } from '../src/offers/request-tree.js';
 
 const H = 3_600_000;

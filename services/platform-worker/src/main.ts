@@ -8,6 +8,7 @@ import { startRefresher } from './credentials/refresher.js';
 import { createStepProcessor } from './steps/advance.js';
 import { stepTiming } from './steps/timing.js';
 import { startReconciler } from './reconcile/reconciler.js';
+import { EarlyStarter } from './schedule/start-early.js';
 import { choosePlatform } from './platforms/choose.js';
 
 const logger = createLogger('platform-worker');
@@ -34,9 +35,11 @@ metrics.gauge('eb_queue_jobs', 'Step jobs in the platform\'s queue, by state', [
   for (const [state, n] of Object.entries(counts)) g.set({ state }, n);
 });
 
+const earlyStarter = new EarlyStarter(database.db, queue, platformName, logger);
 const processStep = createStepProcessor({
   db: database.db, queue, platform, timing: stepTiming(), logger,
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
+  onCapacityFreed: () => earlyStarter.poke(),
 });
 const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, token) => {
   const end = stepSeconds.startTimer({ phase: job.data.phase });
@@ -59,7 +62,11 @@ worker.on('failed', (job, err) => {
 });
 worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));
 const stopReconciler = startReconciler(database.db, queue, platformName, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'),
-  (report) => expiredOffers.inc(report.expired));
+  (report) => {
+    expiredOffers.inc(report.expired);
+    // Capacity may also have been given back elsewhere (a cancel through the API, a lapsed hold).
+    earlyStarter.poke();
+  });
 const sealer = sealerFromEnv();
 const stopRefresher = sealer
   ? startRefresher(database.db, queue, platformName, sealer, {
@@ -83,6 +90,7 @@ shell.finish();
 await listenGracefully(shell.app, envInt('PORT', 8083), process.env.HOST ?? '127.0.0.1', logger, async () => {
   // close() lets steps in flight finish; a step cut short is retried by BullMQ or re-enqueued by a reconciler.
   await stopReconciler();
+  await earlyStarter.idle();
   await stopRefresher();
   await worker.close();
   await queue.close();

@@ -6,6 +6,7 @@ import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { createStepProcessor } from '../src/steps/advance.js';
 import type { PlatformAdapter } from '../src/platforms/adapter.js';
 import type { StepTiming } from '../src/steps/timing.js';
+import { EarlyStarter } from '../src/schedule/start-early.js';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -24,6 +25,8 @@ export interface Harness {
   ended(uuid: string, timeoutMs?: number): Promise<ExecutionRecord>;
   /** The execution once it is in `phase`. */
   inPhase(uuid: string, phase: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  /** Starts waiting executions early as capacity frees up, as the worker process does. */
+  starter: EarlyStarter;
   stop(): Promise<void>;
 }
 
@@ -36,14 +39,16 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
   const platform = (await testPlatform(db.db, opts.capacity)).name;
   const queue = queues.for(platform);
   const timing: StepTiming = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 30_000, ...opts.timing };
-  const worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({ db: db.db, queue, platform: adapter, timing, logger: quietLogger }),
+  const starter = new EarlyStarter(db.db, queue, platform, quietLogger);
+  const processor = createStepProcessor({ db: db.db, queue, platform: adapter, timing, logger: quietLogger, onCapacityFreed: () => starter.poke() });
+  const worker = new Worker<StepJob>(stepQueueName(platform), processor,
     { connection: workerRedis, prefix, concurrency: opts.concurrency ?? 10 });
   const inPhase = (uuid: string, phase: string, timeoutMs = 30_000) => until(async () => {
     const r = await findExecution(db.db, uuid);
     return r?.execution.phase === phase ? r : undefined;
   }, timeoutMs, 50);
   return {
-    db, platform, queues, queue, inPhase,
+    db, platform, queues, queue, inPhase, starter,
     async run(spec, o = {}) {
       const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, ...spec }]);
       const uuid = set.offers[0]!.uuid;
@@ -60,6 +65,7 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
     }, timeoutMs, 100),
     async stop() {
       await worker.close();
+      await starter.idle();
       await queue.obliterate({ force: true });
       await queues.close();
       queueRedis.disconnect();

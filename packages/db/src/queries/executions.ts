@@ -156,13 +156,14 @@ export async function releaseExecutionBookings(db: Db, uuid: string): Promise<vo
 export interface ActiveExecution {
   uuid: string;
   phase: ExecutionPhase;
+  prepare_start: Date;
 }
 
 /** A platform's executions its workers still owe a step to (active, or ended but not yet released). */
 export async function listOwedExecutions(db: Db, platform: string, limit = 1000): Promise<ActiveExecution[]> {
   return db
     .selectFrom('executions')
-    .select(['uuid', 'phase'])
+    .select(['uuid', 'phase', 'prepare_start'])
     .where('platform', '=', platform)
     .where((eb) => eb.or([
       eb('phase', 'in', [...ActivePhases]),

@@ -31,6 +31,8 @@ export interface NewOffer {
   memoryGib: number;
   storageGib: number;
   interactive: boolean;
+  /** How early it may start if capacity frees up before its booked start; null or absent keeps that start. */
+  earliestStart?: Date | null;
   components: NewComponent[];
 }
 
@@ -71,7 +73,7 @@ export async function insertOfferSets(db: Executor, sets: NewOfferSet[]): Promis
     uuid: o.uuid, offerset_uuid: set.uuid, owner: set.owner, name: o.name, platform: o.platform, expires: iso(o.expires),
     prepare_start: iso(o.prepareStart), prepare_ms: o.prepareMs, available_start: iso(o.availableStart), available_ms: o.availableMs,
     release_start: iso(o.releaseStart), release_ms: o.releaseMs, cores: o.cores, memory_gib: o.memoryGib, storage_gib: o.storageGib,
-    interactive: o.interactive, position, readers: set.readers ?? [],
+    interactive: o.interactive, position, readers: set.readers ?? [], earliest_start: o.earliestStart ? iso(o.earliestStart) : null,
   })));
   const componentRows = sets.flatMap((set) => set.offers.flatMap((o) => o.components.map((c) => ({
     uuid: c.uuid, execution_uuid: o.uuid, role: c.role, position: c.position, name: c.name, kind: c.kind, spec: c.spec,
@@ -84,13 +86,15 @@ export async function insertOfferSets(db: Executor, sets: NewOfferSet[]): Promis
         result text, request jsonb, messages jsonb, readers text[])
     ), e as (
       insert into executions (uuid, offerset_uuid, owner, name, phase, platform, expires, prepare_start, prepare_ms,
-        available_start, available_ms, release_start, release_ms, cores, memory_gib, storage_gib, interactive, position, readers)
+        available_start, available_ms, release_start, release_ms, cores, memory_gib, storage_gib, interactive, position, readers,
+        earliest_start)
       select uuid, offerset_uuid, owner, name, 'OFFERED', platform, expires, prepare_start, prepare_ms,
-        available_start, available_ms, release_start, release_ms, cores, memory_gib, storage_gib, interactive, position, readers
+        available_start, available_ms, release_start, release_ms, cores, memory_gib, storage_gib, interactive, position, readers,
+        earliest_start
       from jsonb_to_recordset(${JSON.stringify(offerRows)}::jsonb) as x(uuid uuid, offerset_uuid uuid, owner text, name text,
         platform text, expires timestamptz, prepare_start timestamptz, prepare_ms integer, available_start timestamptz,
         available_ms bigint, release_start timestamptz, release_ms integer, cores integer, memory_gib integer,
-        storage_gib integer, interactive boolean, position integer, readers text[])
+        storage_gib integer, interactive boolean, position integer, readers text[], earliest_start timestamptz)
       returning uuid, offerset_uuid, platform, prepare_start, release_start, release_ms, cores, memory_gib, storage_gib, expires
     ), c as (
       insert into components (uuid, execution_uuid, role, position, name, kind, phase, spec)

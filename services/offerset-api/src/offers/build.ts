@@ -3,7 +3,7 @@ import { message, type AbstractComponent, type MessageItem } from '@eb/schema';
 import type { NewComponent, NewOffer, NewOfferSet, PlanningContext } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 import { planOffers, type PlanSettings } from './plan.js';
-import { FreeCalendar } from './calendar.js';
+import { FreeCalendar } from '@eb/core';
 
 export interface OfferSettings extends PlanSettings {
   platform: string;
@@ -78,6 +78,8 @@ export function buildOfferSet(
     memoryGib: p.memoryGib,
     storageGib: p.storageGib,
     interactive: tree.interactive,
+    // Never before the requested window; without one, any time from now.
+    earliestStart: tree.earlyStart ? new Date(Math.max(now, tree.startWindows[0]?.start ?? now)) : null,
     components: components(tree),
   }));
   return { ...base, result: 'YES', messages: [], offers };

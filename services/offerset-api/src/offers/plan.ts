@@ -1,5 +1,5 @@
 import type { RequestTree } from './request-tree.js';
-import type { FreeCalendar } from './calendar.js';
+import type { FreeCalendar } from '@eb/core';
 
 export interface PlanSettings {
   prepareMs: number;

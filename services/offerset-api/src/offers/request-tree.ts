@@ -18,6 +18,12 @@ export interface RequestTree {
   /** Allowed start intervals; empty means "as soon as possible". */
   startWindows: TimeInterval[];
   interactive: boolean;
+  /**
+   * Whether the execution may start before its booked start when capacity frees up (never before its
+   * window): `schedule.requested.earlyStart` (a broker extension) when given; otherwise batch yes,
+   * interactive no (a session's owner expects it at the time they accepted).
+   */
+  earlyStart: boolean;
   /** Problems found while reading the request, reported as result NO. */
   invalid: { path: string; value: string; reason: string }[];
 }
@@ -59,6 +65,10 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     if (!w) invalid.push({ path: 'schedule.requested.start', value: requested.start, reason: 'must be an ISO 8601 interval' });
     else startWindows.push(w);
   }
+  const early = (requested as { earlyStart?: unknown } | undefined)?.earlyStart;
+  if (early !== undefined && typeof early !== 'boolean') {
+    invalid.push({ path: 'schedule.requested.earlyStart', value: String(early), reason: 'must be true or false' });
+  }
   const storage = req.storage ?? [];
   const cores = range(req.compute?.cores, defaults.cores);
   const memoryGib = range(req.compute?.memory, defaults.memoryGib);
@@ -80,6 +90,7 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     durationMs,
     startWindows,
     interactive: isInteractive(req.executable),
+    earlyStart: typeof early === 'boolean' ? early : !isInteractive(req.executable),
     invalid,
   };
 }

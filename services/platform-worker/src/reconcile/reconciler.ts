@@ -18,11 +18,13 @@ export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: str
   const expired = await expireOffers(db);
   await pruneCapacityBuckets(db, platform);
   let enqueued = 0;
-  for (const { uuid, phase } of await listOwedExecutions(db, platform)) {
+  for (const { uuid, phase, prepare_start } of await listOwedExecutions(db, platform)) {
     const id = stepJobId(uuid, phase);
     const job = await queue.getJob(id);
     if (job) {
       const state = await job.getState();
+      // Parked for a start that was moved earlier while its step ran: due now.
+      if (state === 'delayed' && phase === 'WAITING' && prepare_start.getTime() <= Date.now()) await job.promote().catch(() => undefined);
       if (state !== 'failed' && state !== 'completed' && state !== 'unknown') continue;
       await job.remove().catch(() => undefined);
     }

@@ -17,6 +17,8 @@ export interface StepDeps {
   timing: StepTiming;
   logger: Logger;
   onTransition?: (uuid: string, from: ExecutionPhase, to: ExecutionPhase) => void;
+  /** Called when a step gave capacity back (so waiting executions may start earlier). */
+  onCapacityFreed?: () => void;
 }
 
 /** Thrown by a step that must run again later; the job is parked as delayed, not retried. */
@@ -209,13 +211,17 @@ export function createStepProcessor(deps: StepDeps) {
       case 'RELEASING': {
         if (!(await releaseComponents(record, true))) return poll();
         // COMPLETED gives back the booking in the same transaction.
-        if (await transitionExecution(db, uuid, 'RELEASING', 'COMPLETED', 'released')) deps.onTransition?.(uuid, 'RELEASING', 'COMPLETED');
+        if (await transitionExecution(db, uuid, 'RELEASING', 'COMPLETED', 'released')) {
+          deps.onTransition?.(uuid, 'RELEASING', 'COMPLETED');
+          deps.onCapacityFreed?.();
+        }
         return;
       }
       case 'CANCELLED':
       case 'FAILED': {
         if (!(await releaseComponents(record, false))) return poll();
         await releaseExecutionBookings(db, uuid);
+        deps.onCapacityFreed?.();
         return;
       }
       default:

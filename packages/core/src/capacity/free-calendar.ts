@@ -41,10 +41,12 @@ export class FreeCalendar {
     }
   }
 
-  /** Least free capacity at any instant of [start, end); nothing is free outside what was read. */
-  free(start: number, end: number): Amounts {
-    const first = Math.floor((start - this.origin) / this.bucketMs);
-    const last = Math.ceil((end - this.origin) / this.bucketMs) - 1;
+  private index(t: number): number {
+    return Math.floor((t - this.origin) / this.bucketMs);
+  }
+
+  /** Least free over buckets first..last; nothing is free outside what was read. */
+  private freeIn(first: number, last: number): Amounts {
     if (first < 0 || last >= this.length || last < first) return { cores: 0, memoryGib: 0, storageGib: 0 };
     const k = 31 - Math.clz32(last - first + 1);
     const out = { cores: 0, memoryGib: 0, storageGib: 0 };
@@ -53,6 +55,27 @@ export class FreeCalendar {
       out[d] = Math.min(level[first]!, level[last - (1 << k) + 1]!);
     }
     return out;
+  }
+
+  /** Least free capacity at any instant of [start, end); nothing is free outside what was read. */
+  free(start: number, end: number): Amounts {
+    return this.freeIn(this.index(start), this.index(end - 1));
+  }
+
+  /**
+   * Least free capacity over [start, end) for a booking that already holds `own` from `ownStart` on:
+   * where the two overlap, what it holds itself is free to it.
+   */
+  freeBeside(start: number, end: number, ownStart: number, own: Amounts): Amounts {
+    const first = this.index(start);
+    const last = this.index(end - 1);
+    const overlap = Math.max(first, this.index(ownStart));
+    if (overlap > last) return this.freeIn(first, last);
+    const shared = this.freeIn(overlap, last);
+    const beside = { cores: shared.cores + own.cores, memoryGib: shared.memoryGib + own.memoryGib, storageGib: shared.storageGib + own.storageGib };
+    if (overlap === first) return beside;
+    const before = this.freeIn(first, overlap - 1);
+    return { cores: Math.min(before.cores, beside.cores), memoryGib: Math.min(before.memoryGib, beside.memoryGib), storageGib: Math.min(before.storageGib, beside.storageGib) };
   }
 
   /** Bucket starts where more becomes free: the earliest times a blocked request might fit. */
