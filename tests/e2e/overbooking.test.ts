@@ -23,8 +23,6 @@ beforeAll(async () => {
     EB_CAPACITY_CORES: String(CAPACITY.cores), EB_CAPACITY_MEMORY_GIB: String(CAPACITY.memoryGib),
     EB_BOOKING_HORIZON: 'PT30M', EB_SLOT: 'PT5M', EB_MAX_OFFERS: '2', EB_PREPARE_ESTIMATE: 'PT10S', EB_RELEASE_ESTIMATE: 'PT10S',
     EB_DB_POOL: '10',
-    // One owner asks 200 times at once here; the cap on open offer sets would let sets lapse in flight.
-    EB_POLICY_OPEN_OFFERSETS: '0',
   };
   const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
   const started = await Promise.all([

@@ -9,4 +9,3 @@ export * from './credentials/seal.js';
 export * from './credentials/keep.js';
 export * from './access/rules.js';
 export * from './capacity/free-calendar.js';
-export * from './config/engine-capacity.js';

@@ -1,5 +1,5 @@
-import { connectDatabase, ensurePlatform, migrateToLatest, upsertPlatform } from '@eb/db';
-import { StepQueues, declaresOwnCapacity, redisConnection, sealerFromEnv } from '@eb/core';
+import { connectDatabase, migrateToLatest, upsertPlatform } from '@eb/db';
+import { StepQueues, redisConnection, sealerFromEnv } from '@eb/core';
 import { authSettingsFromEnv, createLogger, listenGracefully } from '@eb/http-kit';
 import { loadConfig } from './config.js';
 import { createApp } from './app.js';
@@ -9,10 +9,7 @@ const logger = createLogger('offerset-api');
 const config = loadConfig();
 const database = connectDatabase(config.databaseUrl, { applicationName: 'offerset-api' });
 if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.db);
-// A platform backed by an engine gets its capacity from its worker, which asks the engine; until then
-// it promises nothing. Others are declared as configured.
-if (declaresOwnCapacity(config.platform.type)) await ensurePlatform(database.db, { ...config.platform, cores: 0, memoryGib: 0 });
-else await upsertPlatform(database.db, config.platform);
+await upsertPlatform(database.db, config.platform);
 const redis = redisConnection(config.redisUrl);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const queues = new StepQueues(redis);

@@ -18,7 +18,7 @@ let config: OffersetApiConfig;
 
 beforeAll(async () => {
   const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
-  const platform: PlatformConfig = { ...p, type: 'simulated', prepareMs: 30_000, releaseMs: 10_000, configured: {}, overcommit: 1 };
+  const platform: PlatformConfig = { ...p, type: 'simulated', prepareMs: 30_000, releaseMs: 10_000 };
   config = {
     port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', platform,
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
-import { acceptExecution, findExecutionRow, ownerUsage, type DatabaseHandle } from '@eb/db';
+import { acceptExecution, findExecutionRow, ownerUsage } from '@eb/db';
 import { StepQueues, redisConnection } from '@eb/core';
 import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
@@ -11,8 +11,6 @@ import { buildRequestTree } from '../src/offers/request-tree.js';
 import { ImageAllowlistPolicy } from '../src/policies/image-allowlist.js';
 import { UserQuotaPolicy } from '../src/policies/user-quota.js';
 import { MaxDurationPolicy } from '../src/policies/max-duration.js';
-import { OpenOfferSetsPolicy, type OverCap } from '../src/policies/open-offersets.js';
-import { configuredPolicies } from '../src/policies/configured.js';
 import type { OffersetApiConfig } from '../src/config.js';
 
 const db = testDatabase();
@@ -88,7 +86,7 @@ describe('user quota', () => {
     expect(await ownerUsage(db.db, owner)).toEqual({ cores: 3, memoryGib: 4 });
 
     const policy = new UserQuotaPolicy(4, 8);
-    const ctx = { owner, usage: () => ownerUsage(db.db, owner), openOfferSets: async () => [], releaseOfferSets: async () => undefined };
+    const ctx = { owner, usage: () => ownerUsage(db.db, owner) };
     const tooMany = buildRequestTree({ compute: { kind: 'k', cores: { min: 2, max: 2 } } } as never, defaults);
     const refused = await policy.check(tooMany, ctx);
     expect(refused).toHaveLength(1);
@@ -107,56 +105,5 @@ describe('user quota', () => {
     const refused = await acceptExecution(db.db, second.offers[0]!.uuid, { cores: 4 });
     expect(refused).toMatchObject({ outcome: 'over-quota', detail: expect.stringContaining('user-quota') });
     expect((await findExecutionRow(db.db, second.offers[0]!.uuid))?.phase).toBe('OFFERED');
-  });
-});
-
-describe('open offer sets per owner', () => {
-  test('is on by default: at most 10 open offer sets per owner, the oldest released past that', () => {
-    expect(configuredPolicies().find((p) => p.name === 'open-offersets')).toEqual(new OpenOfferSetsPolicy(10, 'release'));
-  });
-
-  // An app of its own per mode, on a platform of its own, with two owners known by their tokens.
-  async function appWith(over: OverCap, handle: DatabaseHandle) {
-    const p = await testPlatform(handle.db, { cores: 64, memoryGib: 256 });
-    const config = {
-      platform: { ...p, type: 'simulated', prepareMs: 1000, releaseMs: 1000 },
-      offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 1000, releaseMs: 1000, maxOffers: 2, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 100 },
-      defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
-    } as OffersetApiConfig;
-    const owners = { alice: `alice-${randomUUID()}`, bob: `bob-${randomUUID()}` };
-    const auth = { staticTokens: new Map(Object.entries(owners).map(([token, subject]) => [token, { subject }])), adminRole: 'eb-admin', disabled: false };
-    const app = createApp({ db: handle.db, queues, config, logger: quietLogger, auth, policies: [new OpenOfferSetsPolicy(3, over)] });
-    const ask = async (who: keyof typeof owners) => (await request(app).post('/offersets').set('Authorization', `Bearer ${who}`)
-      .set('Prefer', 'return=representation').send(await readRequest('execution-request-docker-minimal.json'))).body;
-    return { ask };
-  }
-  const phases = async (set: { offers: { meta: { uuid: string } }[] }) =>
-    Promise.all(set.offers.map(async (o) => (await findExecutionRow(db.db, o.meta.uuid))!.phase));
-
-  test('past the cap, the owner\'s oldest open set lapses and gives its capacity back; other owners are not touched', async () => {
-    const { ask } = await appWith('release', db);
-    const bobs = await ask('bob');
-    const sets = [];
-    for (let i = 0; i < 5; i++) sets.push(await ask('alice'));
-    for (const s of sets) expect(s.result).toBe('YES');
-    // Three open at most: the two oldest lapsed, with the reason.
-    expect(await phases(sets[0])).toEqual(sets[0].offers.map(() => 'EXPIRED'));
-    expect(await phases(sets[1])).toEqual(sets[1].offers.map(() => 'EXPIRED'));
-    for (const s of sets.slice(2)) expect(await phases(s)).toEqual(s.offers.map(() => 'OFFERED'));
-    expect(await phases(bobs)).toEqual(bobs.offers.map(() => 'OFFERED'));
-    const released = await db.db.selectFrom('bookings').select('released_at').where('execution_uuid', '=', sets[0].offers[0].meta.uuid).executeTakeFirstOrThrow();
-    expect(released.released_at).not.toBeNull();
-    const history = await db.db.selectFrom('phase_history').select('note').where('execution_uuid', '=', sets[0].offers[0].meta.uuid).where('phase', '=', 'EXPIRED').executeTakeFirstOrThrow();
-    expect(history.note).toMatch(/open-offersets/);
-  });
-
-  test('in refuse mode, a request past the cap is answered NO naming the policy, and nothing lapses', async () => {
-    const { ask } = await appWith('refuse', db);
-    const sets = [];
-    for (let i = 0; i < 3; i++) sets.push(await ask('alice'));
-    const refused = await ask('alice');
-    expect(refused.result).toBe('NO');
-    expect(refused.meta.messages[0]).toMatchObject({ kind: 'urn:policy-refusal', values: { policy: 'open-offersets', open: '3', cap: '3' } });
-    for (const s of sets) expect(await phases(s)).toEqual(s.offers.map(() => 'OFFERED'));
   });
 });

@@ -10,7 +10,6 @@ import { stepTiming } from './steps/timing.js';
 import { startReconciler } from './reconcile/reconciler.js';
 import { EarlyStarter } from './schedule/start-early.js';
 import { choosePlatform } from './platforms/choose.js';
-import { declareEngineCapacity } from './capacity/declare.js';
 
 const logger = createLogger('platform-worker');
 const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20) });
@@ -22,7 +21,6 @@ for (const r of [queueRedis, workerRedis]) r.on('error', (err) => logger.warn({ 
 const platformName = platformConfig().name;
 const queue = createStepQueue(queueRedis, platformName);
 const platform = await choosePlatform(logger, database.db);
-await declareEngineCapacity(database.db, platformConfig(), platform, logger);
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);

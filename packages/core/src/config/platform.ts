@@ -12,14 +12,7 @@ export interface PlatformConfig {
   storageGib: number;
   prepareMs: number;
   releaseMs: number;
-  /** Capacity given in the environment, as opposed to the defaults above. */
-  configured: { cores?: number; memoryGib?: number };
-  /** How far a platform backed by an engine may promise beyond what the engine has (EB_CAPACITY_OVERCOMMIT). */
-  overcommit: number;
 }
-
-/** Platforms whose worker declares their capacity from the engine it drives, not from configuration alone. */
-export const declaresOwnCapacity = (type: PlatformType): boolean => type === 'docker';
 
 export function platformConfig(): PlatformConfig {
   const type = envString('EB_PLATFORM', 'simulated') as PlatformType;
@@ -32,16 +25,5 @@ export function platformConfig(): PlatformConfig {
     storageGib: envInt('EB_CAPACITY_STORAGE_GIB', 1000),
     prepareMs: envDurationMs('EB_PREPARE_ESTIMATE', 'PT30S'),
     releaseMs: envDurationMs('EB_RELEASE_ESTIMATE', 'PT10S'),
-    configured: {
-      ...(process.env.EB_CAPACITY_CORES ? { cores: envInt('EB_CAPACITY_CORES', 0) } : {}),
-      ...(process.env.EB_CAPACITY_MEMORY_GIB ? { memoryGib: envInt('EB_CAPACITY_MEMORY_GIB', 0) } : {}),
-    },
-    overcommit: overcommitFactor(),
   };
-}
-
-function overcommitFactor(): number {
-  const f = envInt('EB_CAPACITY_OVERCOMMIT', 1);
-  if (!(f >= 1)) throw new Error(`EB_CAPACITY_OVERCOMMIT must be a number of at least 1, not '${process.env.EB_CAPACITY_OVERCOMMIT}'`);
-  return f;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../connect.js';
 import type { ComponentRole, Database } from '../schema.js';
 import { isCapacityConflict, readCalendar, type CalendarSnapshot } from './capacity.js';
 import { lockPlatformPlanning, type PlatformCapacity } from './platforms.js';
-import { PHASE_CHANNEL, applyPhase } from './phase.js';
+import { PHASE_CHANNEL } from './phase.js';
 import { expireOffers } from './executions.js';
 
 export interface NewComponent {
@@ -204,27 +204,4 @@ export async function findOfferSet(db: Db, uuid: string): Promise<OfferSetRow | 
     .orderBy('position')
     .execute();
   return { ...row, messages: row.messages as MessageItem[], executionUuids: executions.map((e) => e.uuid) };
-}
-
-/** An owner's offer sets with offers still open (neither answered nor lapsed), oldest first. */
-export async function openOfferSets(db: Db, owner: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('offersets')
-    .select('offersets.uuid')
-    .where('offersets.owner', '=', owner)
-    .where((eb) => eb.exists(eb.selectFrom('executions').select('executions.uuid')
-      .whereRef('executions.offerset_uuid', '=', 'offersets.uuid')
-      .where('executions.phase', '=', 'OFFERED')
-      .where('executions.expires', '>', sql<Date>`clock_timestamp()`)))
-    .orderBy('offersets.created')
-    .execute();
-  return rows.map((r) => r.uuid);
-}
-
-/** Lets the open offers of these sets lapse now, giving their holds back. */
-export async function releaseOfferSets(db: Db, setUuids: string[], note: string): Promise<string[]> {
-  if (setUuids.length === 0) return [];
-  const offers = await db.selectFrom('executions').select('uuid')
-    .where('offerset_uuid', 'in', setUuids).where('phase', '=', 'OFFERED').execute();
-  return applyPhase(db, offers.map((o) => o.uuid), 'OFFERED', 'EXPIRED', note);
 }

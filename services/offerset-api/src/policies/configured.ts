@@ -1,18 +1,12 @@
-import { envDurationMs, envInt, ownerQuotaFromEnv } from '@eb/core';
+import { envDurationMs, ownerQuotaFromEnv } from '@eb/core';
 import type { Policy } from './policy.js';
 import { ImageAllowlistPolicy } from './image-allowlist.js';
 import { UserQuotaPolicy } from './user-quota.js';
 import { MaxDurationPolicy } from './max-duration.js';
-import { OpenOfferSetsPolicy } from './open-offersets.js';
 
-/** The policies switched on by the environment; by default only the cap on open offer sets. */
+/** The policies switched on by the environment; none by default. */
 export function configuredPolicies(): Policy[] {
   const policies: Policy[] = [];
-  // 0 switches it off.
-  const open = envInt('EB_POLICY_OPEN_OFFERSETS', 10);
-  const over = process.env.EB_POLICY_OPEN_OFFERSETS_OVER ?? 'release';
-  if (over !== 'release' && over !== 'refuse') throw new Error(`EB_POLICY_OPEN_OFFERSETS_OVER must be release or refuse, not '${over}'`);
-  if (open > 0) policies.push(new OpenOfferSetsPolicy(open, over));
   const images = process.env.EB_POLICY_IMAGES;
   if (images) policies.push(new ImageAllowlistPolicy(images.split(',').map((s) => s.trim()).filter(Boolean)));
   // The same limits are checked again at acceptance (core's acceptOffer).

@@ -5,9 +5,6 @@ export interface PolicyContext {
   owner: string;
   /** Cores and memory the owner's accepted, unfinished executions hold now. */
   usage(): Promise<{ cores: number; memoryGib: number }>;
-  /** The owner's offer sets with offers still open, oldest first, and a way to let some lapse now. */
-  openOfferSets(): Promise<string[]>;
-  releaseOfferSets(uuids: string[], reason: string): Promise<void>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
-import { findExecutions, findOfferSet, openOfferSets, ownerUsage, planAndInsertOfferSet, releaseOfferSets, type Db, type NewOfferSet } from '@eb/db';
+import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
 import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
@@ -53,12 +53,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const readers = readersOf(checked.value);
     const problems = checkRequest(tree, abilitiesOf(config.platform));
     if (problems.length === 0) {
-      problems.push(...await applyPolicies(deps.policies, tree, {
-        owner,
-        usage: () => ownerUsage(db, owner),
-        openOfferSets: () => openOfferSets(db, owner),
-        releaseOfferSets: async (uuids, reason) => { await releaseOfferSets(db, uuids, reason); },
-      }));
+      problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
     const started = performance.now();
     const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;

@@ -1,6 +1,6 @@
 import type { MessageItem } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
-import type { AccessPoint, EngineCapacity } from '@eb/core';
+import type { AccessPoint } from '@eb/core';
 
 /**
  * What an adapter gets for each call: the execution as stored, the component the call is about, and
@@ -47,8 +47,6 @@ export interface PlatformAdapter {
   status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput>;
   /** Stops and removes what the component holds on the platform; `done` is false while that goes on. */
   release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }>;
-  /** What the engine behind the platform has, where one reports it: the platform never promises more. */
-  engineCapacity?(): Promise<EngineCapacity>;
 }
 
 /** An error that retrying will not cure (bad image, refused request): the execution fails at once. */

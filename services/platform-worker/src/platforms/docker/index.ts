@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
-import type { AccessPoint, EngineCapacity } from '@eb/core';
+import type { AccessPoint } from '@eb/core';
 import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
@@ -35,11 +35,6 @@ export class DockerPlatform implements PlatformAdapter {
 
   async ping(): Promise<boolean> {
     return this.docker.ping().then(() => true, () => false);
-  }
-
-  async engineCapacity(): Promise<EngineCapacity> {
-    const info = await this.docker.info() as { NCPU: number; MemTotal: number };
-    return { cores: info.NCPU, memoryBytes: info.MemTotal };
   }
 
   private dirFor(ctx: ComponentContext, c: ComponentRow): string {
