@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts, on loopback, what the broker needs: PostgreSQL 15, Redis 7,
-# the Docker engine (optional), Node packages; builds the workspace; writes .local/env.
+# HAProxy (the load balancer), the Docker engine (optional) with mmdebstrap and docker-compose (to
+# build and run the images), Node packages; builds the workspace; writes .local/env.
 # Safe to run again: every step checks before it acts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# .local holds the database password, the key for owners' tokens, local bearer tokens and logs:
+# readable by this user only, whatever the umask of whoever runs this.
+umask 077
 mkdir -p .local
+chmod 700 .local
 log() { printf '[setup] %s\n' "$*" >&2; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 need_pkgs=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need_pkgs+=(haproxy)
 if [ "${EB_SKIP_DOCKER:-}" != 1 ]; then
   command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
   [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+  command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
@@ -41,6 +49,8 @@ if [ ! -f .local/tokens.json ]; then
   printf '{"%s": {"subject": "local-user", "roles": ["eb-admin"]}}\n' "$token" > .local/tokens.json
   chmod 600 .local/tokens.json
 fi
+# Back to the usual mask: packages and build output must stay readable (images copy them for other users).
+umask 022
 # shellcheck disable=SC1091
 . .local/env
 
@@ -96,3 +106,5 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 pnpm install --frozen-lockfile --config.manage-package-manager-versions=false >/dev/null
 pnpm run -s build
+# Files made by earlier versions of this script, or by hand, are closed too.
+find .local -path .local/pyenv -prune -o -type f -perm /077 -exec chmod go= {} +

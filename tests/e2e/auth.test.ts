@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 const request = (extra: Record<string, unknown> = {}) => ({
-  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/app:1'], digest: 'sha256:01' }, ...extra },
+  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/app:1'], digest: 'sha256:0123012301230123012301230123012301230123012301230123012301230123' }, ...extra },
 });
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 

@@ -3,16 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { databaseUrl, freePort, readRequest, redisUrl } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { writeStaticTokens } from '../support/auth.js';
+import { startLoadBalancer } from '../support/load-balancer.js';
 
 const TOKEN = `t-${randomUUID()}`;
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
-// The whole path through separate processes, as deployed: gateway -> two APIs -> PostgreSQL/Redis -> worker.
+// The whole path through separate processes, as deployed: HAProxy (deploy/haproxy) -> two APIs -> PostgreSQL/Redis -> worker.
 const services: Service[] = [];
 let base = '';
 
 beforeAll(async () => {
-  const [os, ex, wk, gw] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [os, ex, wk] = await Promise.all([freePort(), freePort(), freePort()]);
   const env = {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'e2e-user' } }),
     EB_QUEUE_PREFIX: `e2e-${randomUUID().slice(0, 8)}`, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: `e2e-${randomUUID().slice(0, 8)}`,
@@ -22,8 +23,9 @@ beforeAll(async () => {
   services.push(await startService('offerset-api', os, env));
   services.push(await startService('execution-api', ex, env));
   services.push(await startService('platform-worker', wk, env));
-  services.push(await startService('gateway', gw, { ...env, EB_OFFERSET_API_URL: `http://127.0.0.1:${os}`, EB_EXECUTION_API_URL: `http://127.0.0.1:${ex}` }));
-  base = `http://127.0.0.1:${gw}`;
+  const lb = await startLoadBalancer({ offersets: [services[0]!.url], executions: [services[1]!.url] });
+  services.push(lb);
+  base = lb.url;
 }, 60_000);
 
 afterAll(async () => {
@@ -73,7 +75,7 @@ test('offer -> accept -> COMPLETED through the HTTP APIs and a worker process', 
   expect(await yamlRes.text()).toMatch(/^phase: COMPLETED$/m);
 }, 60_000);
 
-test('the gateway answers unknown paths and ids with problems', async () => {
+test('the load balancer answers unknown paths, and the APIs unknown ids, with problems', async () => {
   const res = await fetch(`${base}/nowhere`);
   expect(res.status).toBe(404);
   expect(res.headers.get('content-type')).toMatch(/problem\+json/);

@@ -19,6 +19,8 @@ const executionApis: Service[] = [];
 beforeAll(async () => {
   const env = {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'e2e-user' } }), EB_QUEUE_PREFIX: `race-${randomUUID().slice(0, 8)}`,
+    // One user makes all 200 requests here: the race is what is tried, not the cap on open offer sets.
+    EB_MAX_OPEN_OFFERSETS_PER_OWNER: '1000',
     EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
     EB_CAPACITY_CORES: String(CAPACITY.cores), EB_CAPACITY_MEMORY_GIB: String(CAPACITY.memoryGib),
     EB_BOOKING_HORIZON: 'PT30M', EB_SLOT: 'PT5M', EB_MAX_OFFERS: '2', EB_PREPARE_ESTIMATE: 'PT10S', EB_RELEASE_ESTIMATE: 'PT10S',

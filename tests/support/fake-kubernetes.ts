@@ -125,12 +125,43 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
       return send(201, create(resource, ns, body));
     }
     if (req.method === 'GET' && name && sub === 'log') {
+      // GET .../pods/{name}/log, as the real API answers it: text/plain, `container` checked,
+      // `tailLines` and `limitBytes` applied, 400 while the container has not started.
       const pod = store.get(key);
       if (!pod) return send(404, status(404, 'NotFound', `pods "${name}" not found`));
       const c = pod.spec.containers[0];
-      const lines = [`started ${c.image}`, `args: ${[...(c.command ?? []), ...(c.args ?? [])].join(' ')}`];
+      const wanted = url.searchParams.get('container');
+      if (wanted && !pod.spec.containers.some((x: any) => x.name === wanted)) {
+        return send(400, status(400, 'BadRequest', `container ${wanted} is not valid for pod ${name}`));
+      }
+      const state = evolve('pods', pod).status?.containerStatuses?.[0]?.state;
+      if (!state?.running && !state?.terminated) {
+        return send(400, status(400, 'BadRequest', `container "${c.name}" in pod "${name}" is waiting to start: ContainerCreating`));
+      }
+      const printed = (c.env ?? []).find((e: any) => e.name === 'FAKE_STDOUT')?.value as string | undefined;
+      let lines = [`started ${c.image}`, `args: ${[...(c.command ?? []), ...(c.args ?? [])].join(' ')}`, ...(printed ? printed.split('\n') : [])];
       if (exitCodeOf(c) !== 0) lines.push(`failing with exit code ${exitCodeOf(c)}`);
-      return send(200, lines.join('\n') + '\n', 'text/plain');
+      const tailLines = url.searchParams.get('tailLines');
+      if (tailLines) lines = lines.slice(-Number(tailLines));
+      let text = lines.join('\n') + '\n';
+      const limitBytes = url.searchParams.get('limitBytes');
+      if (limitBytes) text = Buffer.from(text).subarray(0, Number(limitBytes)).toString();
+      return send(200, text, 'text/plain');
+    }
+    if (req.method === 'PATCH' && name) {
+      // JSON Patch (application/json-patch+json), as the client sends it by default: replace and add.
+      const obj = store.get(key);
+      if (!obj) return send(404, status(404, 'NotFound', `${resource} "${name}" not found`));
+      if (!/json-patch\+json/.test(req.headers['content-type'] ?? '')) return send(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format`));
+      for (const op of body as { op: string; path: string; value: unknown }[]) {
+        if (op.op !== 'replace' && op.op !== 'add') return send(422, status(422, 'Invalid', `unsupported patch operation ${op.op}`));
+        const keys = op.path.split('/').slice(1);
+        let target = obj as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        for (const k of keys.slice(0, -1)) target = target[k] ??= {};
+        target[keys.at(-1)!] = op.value;
+      }
+      obj.metadata.resourceVersion = String(Number(obj.metadata.resourceVersion ?? 1) + 1);
+      return send(200, evolve(resource, obj));
     }
     if (req.method === 'GET' && name) {
       const obj = store.get(key);

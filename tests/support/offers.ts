@@ -15,8 +15,10 @@ export interface OfferSpec {
   environment?: Record<string, string>;
   /** The executable's spec, replacing the default (a placeholder image). */
   executable?: Record<string, unknown>;
+  /** The output streams the platform gives back (default: stdout and stderr). */
+  outputs?: string[];
   /** Storage, data and volume components beside the executable and compute. */
-  extra?: { role: 'storage' | 'data' | 'volume'; name: string; kind: string; spec: Record<string, unknown> }[];
+  extra?: { uuid?: string; role: 'storage' | 'data' | 'volume'; name: string; kind: string; spec: Record<string, unknown> }[];
 }
 
 function offerOf(platform: string, s: OfferSpec, i: number, now: number, ttlMs: number): NewOffer {
@@ -30,6 +32,7 @@ function offerOf(platform: string, s: OfferSpec, i: number, now: number, ttlMs: 
     releaseStart: new Date(prepareStart + prepareMs + durationMs), releaseMs: s.releaseMs ?? 1000,
     cores: s.cores ?? 1, memoryGib: s.memoryGib ?? 1, storageGib: 0, interactive: s.interactive ?? false,
     earliestStart: s.earliestInMs === undefined ? null : new Date(now + s.earliestInMs),
+    outputs: s.outputs ?? ['stdout', 'stderr'],
     components: [
       { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: Kinds.dockerContainer,
         spec: s.executable ?? { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },

@@ -27,7 +27,8 @@ export async function startService(name: string, port: number, env: Record<strin
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.join('')}`);
     const r = await fetch(`${url}/readyz`).catch(() => undefined);
     return r?.ok;
-  }, 20_000, 100);
+    // Generous: on a loaded 2-core machine a Node service can take a while to start.
+  }, 60_000, 100);
   return service;
 }
 

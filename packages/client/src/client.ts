@@ -16,6 +16,15 @@ export interface WaitOptions {
 
 const MAX_WAIT_S = 60;
 
+/** What an execution's executable printed on one stream: the end of it, as bytes. */
+export interface Output {
+  content: Uint8Array;
+  /** How much it printed in all; `content` is the last part of that. */
+  totalBytes: number;
+  /** True once the executable has ended and its output was read for good. */
+  complete: boolean;
+}
+
 /** A small client for the Execution Broker API: offers, acceptance, updates and long-poll waiting. */
 export class BrokerClient {
   private readonly base: string;
@@ -83,16 +92,29 @@ export class BrokerClient {
     return (await this.getTagged(uuid, waitS, since)).execution;
   }
 
-  private async getTagged(uuid: string, waitS?: number, since?: string): Promise<{ execution: Execution; etag?: string }> {
+  private async getTagged(uuid: string, waitS?: number, since?: string, previous?: Execution): Promise<{ execution: Execution; etag?: string }> {
     const headers: Record<string, string> = waitS ? { Prefer: `wait=${Math.min(MAX_WAIT_S, Math.ceil(waitS))}` } : {};
     if (since) headers['If-None-Match'] = since;
     const res = await this.call('GET', `/executions/${uuid}`, { headers });
+    // A long-poll that ended with no change: 304 Not Modified, no body; what we had is still current.
+    if (res.status === 304) return previous ? { execution: previous, ...(since ? { etag: since } : {}) } : this.getTagged(uuid);
     const etag = res.headers.get('etag') ?? undefined;
     return { execution: await this.json<Execution>(res), ...(etag ? { etag } : {}) };
   }
 
+  /** The executable's stdout or stderr, from its session connector. */
+  async output(uuid: string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<Output> {
+    const res = await this.call('GET', `/sessions/${uuid}/docker/${stream}-get`, { headers: { Accept: 'text/plain' } });
+    const content = new Uint8Array(await res.arrayBuffer());
+    return {
+      content,
+      totalBytes: Number(res.headers.get('x-output-total-bytes') ?? content.length),
+      complete: res.headers.get('x-output-complete') === 'true',
+    };
+  }
+
   async setPhase(uuid: string, phase: 'ACCEPTED' | 'REJECTED' | 'CANCELLED', headers: Record<string, string> = {}): Promise<Execution> {
-    const body = JSON.stringify({ kind: 'uri:enum-value-update', path: 'phase', value: phase });
+    const body = JSON.stringify({ kind: 'uri:enum-value-update', path: '/phase', value: phase });
     return this.json<Execution>(await this.call('POST', `/executions/${uuid}`, { body, headers }));
   }
 
@@ -119,7 +141,7 @@ export class BrokerClient {
       if (left <= 0) throw new WaitTimeoutError(uuid, current.phase);
       // Nothing more will happen to an execution that has ended in another phase.
       if (TERMINAL_PHASES.includes(current.phase as ExecutionPhase)) throw new WaitTimeoutError(uuid, current.phase);
-      ({ execution: current, etag } = await this.getTagged(uuid, Math.max(1, Math.min(MAX_WAIT_S, left / 1000)), etag));
+      ({ execution: current, etag } = await this.getTagged(uuid, Math.max(1, Math.min(MAX_WAIT_S, left / 1000)), etag, current));
       opts.onUpdate?.(current);
     }
     return current;

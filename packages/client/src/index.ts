@@ -1,5 +1,5 @@
 export * from './client.js';
 export * from './errors.js';
 export * from './types.js';
-export type { components, paths } from './generated/openapi.js';
+export type { components, paths } from '@eb/schema';
 export { main as cliMain } from './cli/main.js';

@@ -1,6 +1,7 @@
-import type { components } from './generated/openapi.js';
+import type { components } from '@eb/schema';
 
-// Types generated from the broker's OpenAPI document (src/generated, by openapi-typescript).
+// Types generated from the broker's OpenAPI document, the same ones the server uses (@eb/schema's
+// src/generated, by openapi-typescript): only types are imported, nothing of @eb/schema runs here.
 type Schemas = components['schemas'];
 export type ExecutionRequest = Schemas['ExecutionRequest'] & Record<string, unknown>;
 export type OfferSet = Schemas['OfferSetResponse'];

@@ -19,8 +19,12 @@ export function connectDatabase(url: string, options: { max?: number; applicatio
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'execution-broker',
   });
-  // An idle client that loses its connection must not crash the process.
+  // A client that loses its connection (database restarted, network cut) must not crash the process:
+  // idle ones report through the pool, checked-out ones through their own 'error' event, which has no
+  // listener between two queries of a checkout. The query in flight still gets the error; the pool
+  // drops the broken client and connects anew when the database is back.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool, close: () => db.destroy() };
 }

@@ -11,6 +11,9 @@ export interface PlatformsTable {
   cores: number;
   memory_gib: number;
   storage_gib: number;
+  /** The engine's own cores and memory (times the overcommit factor), as a worker reported them. */
+  engine_cores: ColumnType<number | null, number | null | undefined, number | null>;
+  engine_memory_gib: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: DefaultedTimestamp;
 }
 
@@ -50,6 +53,11 @@ export interface ExecutionsTable {
   messages: ColumnType<MessageItem[], string | undefined, string>;
   position: number;
   readers: ColumnType<string[], string[] | undefined, string[]>;
+  /** The output streams the platform gives back (connectors): 'stdout', 'stderr'. */
+  outputs: ColumnType<string[], string[] | undefined, string[]>;
+  /** The offer's quoted costs and metrics (SimpleMinMaxFloatCost/Metric items). */
+  costs: ColumnType<unknown[], string | undefined, string>;
+  metrics: ColumnType<unknown[], string | undefined, string>;
   /** How early it may start if capacity frees up; null keeps the booked start. */
   earliest_start: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
@@ -115,7 +123,20 @@ export interface CredentialsTable {
   refresh_failures: ColumnType<number, number | undefined, number>;
 }
 
+export interface ExecutionOutputsTable {
+  execution_uuid: string;
+  stream: 'stdout' | 'stderr';
+  /** The last part of the stream, as printed. */
+  content: Buffer;
+  /** Everything the stream printed so far, of which `content` is the end. */
+  total_bytes: number;
+  /** Captured after the executable ended: nothing more will come. */
+  final: ColumnType<boolean, boolean | undefined, boolean>;
+  captured_at: DefaultedTimestamp;
+}
+
 export interface Database {
+  execution_outputs: ExecutionOutputsTable;
   credentials: CredentialsTable;
   platforms: PlatformsTable;
   offersets: OffersetsTable;

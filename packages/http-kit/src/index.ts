@@ -1,6 +1,7 @@
 export * from './problem.js';
 export * from './body.js';
 export * from './negotiate.js';
+export * from './xml/index.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './service.js';
@@ -10,3 +11,4 @@ export * from './auth/principal.js';
 export * from './auth/verifier.js';
 export * from './auth/config.js';
 export * from './auth/middleware.js';
+export * from './body-limits.js';

@@ -18,6 +18,8 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly extensions: Record<string, unknown> = {},
     readonly type = `urn:eb:problem:${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+    /** Headers the answer carries with the problem (e.g. Retry-After on a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail ?? title);
   }
@@ -42,7 +44,7 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
-    if (err instanceof HttpProblem) return sendProblem(res, err, req.originalUrl);
+    if (err instanceof HttpProblem) return sendProblem(res, err, req.originalUrl, err.headers);
     const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       // body-parser and express errors (too large, bad encoding, bad JSON).

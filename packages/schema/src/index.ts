@@ -4,4 +4,5 @@ export * from './validate.js';
 export * from './phases.js';
 export * from './duration.js';
 export * from './messages.js';
+export * from './labels.js';
 export type * from './types.js';

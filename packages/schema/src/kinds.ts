@@ -19,6 +19,9 @@ export const Kinds = {
   skaoData: kind('data/skao-data-resource'),
   simpleSession: kind('session/simple-execution-session'),
   scheduledSession: kind('session/scheduled-execution-session'),
+  // Session connectors that give back what the executable printed (upstream's names).
+  stdoutConnector: kind('executable/docker-container-stdout-get'),
+  stderrConnector: kind('executable/docker-container-stderr-get'),
   // The 1.0.7 spec names no kind for offer sets; this follows its pattern for the other kinds.
   offerSet: kind('offerset/execution-offerset'),
 } as const;

@@ -1,115 +1,44 @@
-// TypeScript shapes of the spec's schemas that the broker reads and writes.
-import type { ExecutionPhase, LifecyclePhase } from './phases.js';
-import type { MessageItem } from './messages.js';
+// The API's types, as generated from the OpenAPI document (src/generated/openapi.ts, by
+// openapi-typescript: `pnpm --filter @eb/schema generate`; a test fails when it is stale). The names
+// the broker uses are aliases of the generated schemas, so a new kind or field is typed everywhere at
+// once. Two adaptations only:
+//  - A component's `kind` is a string, not the literal of one subclass: the broker reads components of
+//    any kind (alias kinds are mapped, unknown ones refused) and narrows by comparing `kind` itself.
+//  - The request's components are typed by the one concrete schema each place has in 1.0.7 (the simple
+//    compute, storage and data resources), whose fields the broker reads.
+import type { components } from './generated/openapi.js';
 
-export type NameValueMap = Record<string, string>;
+type Schemas = components['schemas'];
 
-export interface ComponentMetadata {
-  uuid?: string;
-  name?: string;
-  url?: string;
-  description?: string;
-  created?: string;
-  modified?: string;
-  messages?: MessageItem[];
-}
+/** A generated component schema whose `kind` is any string, with room for fields of other kinds. */
+type Component<T> = Omit<T, 'kind'> & { kind: string; [extra: string]: unknown };
 
-export interface AbstractComponent {
-  kind: string;
-  meta?: ComponentMetadata;
-  [extra: string]: unknown;
-}
+export type { components, paths, operations } from './generated/openapi.js';
 
-export interface MinMax {
-  min?: number;
-  max?: number;
-}
+export type NameValueMap = Schemas['NameValueMap'];
+export type ComponentMetadata = Schemas['ComponentMetadata'];
+export type MinMax = Schemas['SimpleComputeCores'];
+export type LifecycleSchedule = Schemas['LifecycleSchedule'];
+export type DockerNetworkPort = Schemas['DockerNetworkPort'];
 
-export interface LifecycleSchedule {
-  preparing?: { start?: string; duration?: string };
-  available?: { start?: string; duration?: string };
-  releasing?: { start?: string; duration?: string };
-}
+export type AbstractComponent = Component<Schemas['AbstractComponent']>;
+export type LifecycleComponent = AbstractComponent & Schemas['LifecycleComponent'];
+export type DockerContainer = Component<Schemas['DockerContainer']>;
+export type SimpleVolumeMount = Component<Schemas['SimpleVolumeMount']>;
+export type SimpleComputeResource = Component<Omit<Schemas['SimpleComputeResource'], 'volumes'>> & { volumes?: SimpleVolumeMount[] };
+export type SimpleStorageResource = Component<Schemas['SimpleStorageResource']>;
+export type DataResource = Component<Schemas['SimpleDataResource']>;
 
-export interface LifecycleComponent extends AbstractComponent {
-  phase?: LifecyclePhase;
-  schedule?: LifecycleSchedule;
-}
-
-export interface DockerNetworkPort {
-  access?: boolean;
-  internal?: { port?: number };
-  external?: { port?: number; addresses?: string[] };
-  protocol?: string;
-  path?: string;
-}
-
-export interface DockerContainer extends LifecycleComponent {
-  image?: { locations?: string[]; digest?: string; platform?: { architecture?: string; os?: string } };
-  privileged?: boolean;
-  command?: string[];
-  entrypoint?: string;
-  environment?: NameValueMap;
-  network?: { ports?: DockerNetworkPort[] };
-}
-
-export interface SimpleVolumeMount extends AbstractComponent {
-  path?: string;
-  mode?: 'READONLY' | 'READWRITE';
-  resource?: string;
-}
-
-export interface SimpleComputeResource extends LifecycleComponent {
-  cores?: MinMax;
-  memory?: MinMax;
-  volumes?: SimpleVolumeMount[];
-}
-
-export interface SimpleStorageResource extends LifecycleComponent {
-  size?: MinMax;
-  data?: string[];
-}
-
-export interface DataResource extends LifecycleComponent {
-  storage?: string;
-  location?: string;
-}
-
-export interface ExecutionRequest {
+export type ExecutionRequest = Omit<Schemas['ExecutionRequest'], 'executable' | 'compute' | 'storage' | 'data'> & {
   executable?: LifecycleComponent;
   compute?: SimpleComputeResource;
   storage?: SimpleStorageResource[];
   data?: DataResource[];
-  schedule?: { requested?: { duration?: string; start?: string } };
-  costs?: AbstractComponent[];
-  metrics?: AbstractComponent[];
-}
+};
 
-export interface ScheduledExecutionSession extends AbstractComponent {
-  phase: ExecutionPhase;
-  expires?: string;
-  executable?: LifecycleComponent;
-  compute?: SimpleComputeResource;
-  storage?: SimpleStorageResource[];
-  data?: DataResource[];
-  schedule?: LifecycleSchedule;
-  connectors?: { kind?: string; status?: string; protocol?: string; location?: string }[];
-}
+export type ScheduledExecutionSession = Component<Schemas['ScheduledExecutionSession']>;
+export type OfferSetResponse = Component<Schemas['OfferSetResponse']>;
 
-export interface OfferSetResponse extends AbstractComponent {
-  result: 'YES' | 'NO';
-  description?: string;
-  offers: ScheduledExecutionSession[];
-}
-
-export interface EnumValueUpdate {
-  kind: 'uri:enum-value-update';
-  path: string;
-  value: string;
-}
-
-export type AbstractUpdate =
-  | EnumValueUpdate
-  | { kind: 'uri:string-value-update'; path: string; value: string }
-  | { kind: 'uri:integer-value-update'; path: string; value: number; units?: string }
-  | { kind: 'uri:integer-delta-update'; path: string; delta: number; units?: string };
+export type EnumValueUpdate = Schemas['EnumValueUpdate'];
+export type AbstractUpdate = Schemas['StringValueUpdate'] | Schemas['EnumValueUpdate'] | Schemas['IntegerValueUpdate'] | Schemas['IntegerDeltaUpdate'];
+export type AbstractOption = Schemas['StringValueOption'] | Schemas['EnumValueOption'] | Schemas['IntegerValueOption'] | Schemas['IntegerDeltaOption'];

@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import { sql } from 'kysely';
 import { StepQueues, redisConnection, stepJobId } from '@eb/core';
 import { findExecutionRow, transitionExecution } from '@eb/db';
+import { readXml } from '@eb/http-kit';
 import { databaseUrl, noAuth, quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet } from '@eb/tests/support/offers.js';
 import { createApp } from '../src/app.js';
@@ -81,6 +82,42 @@ describe('POST /executions/{uuid}', () => {
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ status: 409, phase: 'ACCEPTED' });
     expect((await request(app).post(`/executions/${others[0]!.uuid}`).send(update('ACCEPTED'))).status).toBe(409);
+  });
+
+  test('the phase path may be given as "phase" or as the JSON Pointer "/phase", on /executions and /sessions', async () => {
+    for (const base of ['/executions', '/sessions']) {
+      for (const path of ['phase', '/phase']) {
+        const set = await storeOfferSet(db.db, platform, [{}, {}]);
+        const [a, b] = set.offers;
+        const accepted = await request(app).post(`${base}/${a!.uuid}`).send({ kind: 'uri:enum-value-update', path, value: 'ACCEPTED' });
+        expect({ base, path, status: accepted.status, phase: accepted.body.phase }).toEqual({ base, path, status: 200, phase: 'ACCEPTED' });
+        expect((await findExecutionRow(db.db, b!.uuid))?.phase).toBe('REJECTED');
+        const cancelled = await request(app).post(`${base}/${a!.uuid}`).send({ kind: 'uri:enum-value-update', path, value: 'CANCELLED' });
+        expect(cancelled.body.phase).toBe('CANCELLED');
+      }
+    }
+    // Other pointers are still not the phase.
+    const set = await storeOfferSet(db.db, platform, [{}]);
+    const res = await request(app).post(`/sessions/${set.offers[0]!.uuid}`).send({ kind: 'uri:enum-value-update', path: '/phase/x', value: 'ACCEPTED' });
+    expect(res.status).toBe(422);
+  });
+
+  test('XML: an update document in XML, and the execution as XML, read back equal to the JSON', async () => {
+    const set = await storeOfferSet(db.db, platform, [{}]);
+    const uuid = set.offers[0]!.uuid;
+    const accepted = await request(app).post(`/sessions/${uuid}`).set('Content-Type', 'application/xml').set('Accept', 'application/xml')
+      .send('<?xml version="1.0"?>\n<update kind="uri:enum-value-update"><path>/phase</path><value>ACCEPTED</value></update>');
+    expect(accepted.status).toBe(200);
+    expect(accepted.headers['content-type']).toMatch(/^application\/xml/);
+    expect(accepted.text).toMatch(/<execution kind="[^"]+scheduled-execution-session.yaml"><meta>/);
+    expect(accepted.text).toContain('<phase>ACCEPTED</phase>');
+    const json = await request(app).get(`/sessions/${uuid}`);
+    const xml = await request(app).get(`/sessions/${uuid}`).set('Accept', 'application/xml');
+    const unported = (v: unknown) => JSON.parse(JSON.stringify(v).replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://broker'));
+    expect(unported(readXml(xml.text, 'AbstractExecutionSession'))).toEqual(unported(json.body));
+    const bad = await request(app).post(`/sessions/${uuid}`).set('Content-Type', 'application/xml').send('<update kind="uri:enum-value-update"><path>phase</path></update>');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toContainEqual(expect.objectContaining({ pointer: '/value' }));
   });
 
   test('rejecting an offer releases its hold; cancelling an accepted one queues its release', async () => {

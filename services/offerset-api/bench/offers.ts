@@ -39,6 +39,8 @@ const env = {
   ...process.env, DATABASE_URL: databaseUrl, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform.name, EB_AUTH: 'none',
   EB_CAPACITY_CORES: String(platform.cores), EB_CAPACITY_MEMORY_GIB: String(platform.memoryGib), EB_CAPACITY_STORAGE_GIB: String(platform.storageGib),
   EB_OFFER_TTL: 'PT5M', EB_MAX_OFFERS: '4', EB_SLOT: 'PT15M', EB_BOOKING_HORIZON: 'P7D', EB_PREPARE_ESTIMATE: 'PT30S', EB_RELEASE_ESTIMATE: 'PT10S',
+  // The workload measured in issue 16: every request leaves its offer set held (no cap per owner).
+  EB_MAX_OPEN_OFFERSETS_PER_OWNER: '1000000',
   EB_MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', EB_QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`,
 };
 
@@ -72,7 +74,7 @@ async function start(script: string, count: number): Promise<{ urls: string[]; s
 }
 
 const body = JSON.stringify({
-  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: 'sha256:bench' } },
+  executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: `sha256:${'b'.repeat(64)}` } },
   compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 4 }, memory: { min: 1, max: 4 } },
   schedule: { requested: { duration: 'PT1H' } },
 });

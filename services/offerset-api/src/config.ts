@@ -1,6 +1,8 @@
-import { envDurationMs, envInt, envString, platformConfig, type PlatformConfig } from '@eb/core';
+import { egressPolicy, envDurationMs, envInt, envString, platformConfig, type EgressPolicy, type PlatformConfig } from '@eb/core';
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
+import { abilitiesOf } from './offers/abilities.js';
+import { costProfileFromEnv } from './costs/profile.js';
 
 export interface OffersetApiConfig {
   port: number;
@@ -10,6 +12,8 @@ export interface OffersetApiConfig {
   platform: PlatformConfig;
   offers: OfferSettings;
   defaults: TreeDefaults;
+  /** Where data may come from (EB_EGRESS_ALLOW / EB_EGRESS_DENY, as the workers read them); the default policy when unset. */
+  egress?: EgressPolicy;
 }
 
 export function loadConfig(): OffersetApiConfig {
@@ -20,6 +24,7 @@ export function loadConfig(): OffersetApiConfig {
     databaseUrl: envString('DATABASE_URL'),
     redisUrl: envString('REDIS_URL', 'redis://127.0.0.1:6379'),
     platform,
+    egress: egressPolicy(),
     offers: {
       platform: platform.name,
       offerTtlMs: envDurationMs('EB_OFFER_TTL', 'PT5M'),
@@ -29,12 +34,15 @@ export function loadConfig(): OffersetApiConfig {
       horizonMs: envDurationMs('EB_BOOKING_HORIZON', 'P7D'),
       slotMs: envDurationMs('EB_SLOT', 'PT15M'),
       maxCandidates: envInt('EB_MAX_CANDIDATES', 5000),
+      outputs: abilitiesOf(platform).outputs,
+      costProfile: costProfileFromEnv(),
     },
     defaults: {
       durationMs: envDurationMs('EB_DEFAULT_DURATION', 'PT1H'),
       cores: envInt('EB_DEFAULT_CORES', 1),
       memoryGib: envInt('EB_DEFAULT_MEMORY_GIB', 1),
       storageGib: envInt('EB_DEFAULT_STORAGE_GIB', 1),
+      dataStorageGib: envInt('EB_DEFAULT_DATA_STORAGE_GIB', 10),
     },
   };
 }

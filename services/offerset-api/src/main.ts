@@ -1,4 +1,4 @@
-import { connectDatabase, migrateToLatest, upsertPlatform } from '@eb/db';
+import { connectDatabase, ensurePlatform, migrateToLatest, upsertPlatform } from '@eb/db';
 import { StepQueues, redisConnection, sealerFromEnv } from '@eb/core';
 import { authSettingsFromEnv, createLogger, listenGracefully } from '@eb/http-kit';
 import { loadConfig } from './config.js';
@@ -9,7 +9,11 @@ const logger = createLogger('offerset-api');
 const config = loadConfig();
 const database = connectDatabase(config.databaseUrl, { applicationName: 'offerset-api' });
 if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.db);
-await upsertPlatform(database.db, config.platform);
+// The Docker platform's capacity comes from its engine, declared by the workers: without a configured
+// figure the offer-set API only makes sure the row exists (no capacity until a worker has reported).
+const fromEngine = config.platform.type === 'docker' && (!process.env.EB_CAPACITY_CORES || !process.env.EB_CAPACITY_MEMORY_GIB);
+if (fromEngine) await ensurePlatform(database.db, config.platform.name, config.platform.storageGib);
+else await upsertPlatform(database.db, config.platform);
 const redis = redisConnection(config.redisUrl);
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const queues = new StepQueues(redis);

@@ -7,7 +7,7 @@ import { buildRequestTree, type RequestTree } from '../src/offers/request-tree.j
 const H = 3_600_000;
 const settings: PlanSettings = { prepareMs: 0, releaseMs: 0, maxOffers: 4, horizonMs: 24 * H, slotMs: H, maxCandidates: 100 };
 const capacity: PlatformCapacity = { name: 'p', cores: 8, memoryGib: 16, storageGib: 100 };
-const defaults = { durationMs: H, cores: 1, memoryGib: 1, storageGib: 1 };
+const defaults = { durationMs: H, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 };
 const tree = (req: Record<string, unknown>): RequestTree => buildRequestTree(req as never, defaults);
 const compute = (cores: [number, number], memory: [number, number]) => ({
   compute: { kind: 'x', cores: { min: cores[0], max: cores[1] }, memory: { min: memory[0], max: memory[1] } },

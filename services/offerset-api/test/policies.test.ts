@@ -25,12 +25,12 @@ beforeAll(async () => {
   const config = {
     platform: { ...p, type: 'simulated', prepareMs: 1000, releaseMs: 1000 },
     offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 1000, releaseMs: 1000, maxOffers: 2, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 100 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 },
+    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
   } as OffersetApiConfig;
   app = createApp({
     db: db.db, queues, config, logger: quietLogger, auth: noAuth,
     policies: [
-      new ImageAllowlistPolicy(['ghcr.io/zarquan/*', 'sha256:allowed']),
+      new ImageAllowlistPolicy(['ghcr.io/zarquan/*', 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa']),
       new MaxDurationPolicy(2 * 3_600_000),
     ],
   });
@@ -42,7 +42,7 @@ afterAll(async () => {
   await db.close();
 });
 
-const defaults = { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1 };
+const defaults = { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 };
 const offerSet = async (req: unknown) => (await request(app).post('/offersets').set('Prefer', 'return=representation').send(req as object)).body;
 
 describe('policies through the API', () => {
@@ -54,7 +54,7 @@ describe('policies through the API', () => {
     const refused = await offerSet(other);
     expect(refused.result).toBe('NO');
     expect(refused.meta.messages[0]).toMatchObject({ kind: 'urn:policy-refusal', values: { policy: 'image-allowlist', image: 'docker.io/library/evil:latest' } });
-    other.executable.image.digest = 'sha256:allowed';
+    other.executable.image.digest = 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     expect((await offerSet(other)).result).toBe('YES');
   });
 
@@ -70,7 +70,7 @@ describe('policies through the API', () => {
 
   test('a start beyond the booking horizon is answered NO', async () => {
     const req = await readRequest('execution-request-docker-compute-schedule.json');
-    req.executable.image.digest = 'sha256:allowed';
+    req.executable.image.digest = 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     const res = await offerSet(req); // asks for 2030
     expect(res.result).toBe('NO');
     expect(res.meta.messages[0].kind).toBe('urn:no-slot');

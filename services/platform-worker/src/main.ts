@@ -1,15 +1,18 @@
 import { Worker } from 'bullmq';
 import { sql } from 'kysely';
-import { connectDatabase, countExecutionsByPhase, migrateToLatest } from '@eb/db';
+import { connectDatabase, countExecutionsByPhase, declareEngineCapacity, migrateToLatest } from '@eb/db';
 import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queuePrefix, redisConnection, stepQueueName, type StepJob } from '@eb/core';
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { sealerFromEnv } from '@eb/core';
 import { startRefresher } from './credentials/refresher.js';
 import { createStepProcessor } from './steps/advance.js';
 import { stepTiming } from './steps/timing.js';
+import { outputSettings } from './steps/output.js';
 import { startReconciler } from './reconcile/reconciler.js';
 import { EarlyStarter } from './schedule/start-early.js';
 import { choosePlatform } from './platforms/choose.js';
+import { DockerPlatform } from './platforms/docker/index.js';
+import { engineCapacity } from './platforms/docker/capacity.js';
 
 const logger = createLogger('platform-worker');
 const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20) });
@@ -21,6 +24,16 @@ for (const r of [queueRedis, workerRedis]) r.on('error', (err) => logger.warn({ 
 const platformName = platformConfig().name;
 const queue = createStepQueue(queueRedis, platformName);
 const platform = await choosePlatform(logger, database.db);
+if (platform instanceof DockerPlatform) {
+  // The engine's own figures bound what may be promised; without EB_CAPACITY_* they are the capacity.
+  const declared = {
+    ...(process.env.EB_CAPACITY_CORES ? { cores: platformConfig().cores } : {}),
+    ...(process.env.EB_CAPACITY_MEMORY_GIB ? { memoryGib: platformConfig().memoryGib } : {}),
+    storageGib: platformConfig().storageGib,
+  };
+  const capacity = await declareEngineCapacity(database.db, platformName, await engineCapacity(platform.docker), declared);
+  logger.info({ capacity }, 'capacity from the Docker engine');
+}
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);
@@ -37,7 +50,7 @@ metrics.gauge('eb_queue_jobs', 'Step jobs in the platform\'s queue, by state', [
 
 const earlyStarter = new EarlyStarter(database.db, queue, platformName, logger);
 const processStep = createStepProcessor({
-  db: database.db, queue, platform, timing: stepTiming(), logger,
+  db: database.db, queue, platform, timing: stepTiming(), logger, outputs: outputSettings(),
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
   onCapacityFreed: () => earlyStarter.poke(),
 });

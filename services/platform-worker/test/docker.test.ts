@@ -6,19 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Kinds } from '@eb/schema';
-import { findExecution } from '@eb/db';
-import { applyClientUpdate, renderExecution } from '@eb/core';
+import { findExecution, readOutput } from '@eb/db';
+import { applyClientUpdate, egressPolicy, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import type { OfferSpec } from '@eb/tests/support/offers.js';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
 import { messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
+import { dockerSettings } from '../src/platforms/docker/config.js';
 
 // Against the real Docker engine that scripts/ensure-services.sh starts.
 let h: Harness;
 const dataDir = mkdtempSync(join(tmpdir(), 'eb-docker-test-'));
-const docker = new DockerPlatform({ socketPath: '/var/run/docker.sock', dataDir, bindIp: '127.0.0.1', publicHost: '127.0.0.1', pull: false, allowPrivileged: false, downloadAttempts: 3 });
+// The test file server is on loopback, which the stager refuses unless allowed: allowed here as an operator would.
+const docker = new DockerPlatform({ ...dockerSettings(), dataDir, pull: false, downloadAttempts: 3, egress: egressPolicy('127.0.0.1') });
 let imageId: string;
 let files: Server;
 let filesUrl = '';
@@ -64,7 +66,8 @@ async function run(spec: OfferSpec): Promise<string> {
   return uuid;
 }
 
-const ended = (uuid: string, timeoutMs = 30_000) => h.ended(uuid, timeoutMs);
+// Generous: a loaded 2-core machine can be slow to write a GiB or to start twenty containers.
+const ended = (uuid: string, timeoutMs = 90_000) => h.ended(uuid, timeoutMs);
 
 const staged = (location: string, checksum?: { type: string; value: string }): OfferSpec['extra'] => [
   { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 1, max: 1 } } },
@@ -100,7 +103,7 @@ describe('Docker platform', () => {
   test('interactive: AVAILABLE only once the port answers, reached through its access URL, then cancelled', async () => {
     const uuid = await run({
       interactive: true,
-      executable: container(['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-from-eb > /www/index.html && exec httpd -f -p 8080 -h /www'], {
+      executable: container(['sh', '-c', 'sleep 1; mkdir -p /tmp/www && echo hello-from-eb > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'], {
         network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
       }),
     });
@@ -145,11 +148,52 @@ describe('Docker platform', () => {
     expect(m.values!.log).toContain('boom');
   }, 60_000);
 
+  test('output: stdout and stderr apart and byte for byte, read while it runs, the last MiB kept after the container is gone', async () => {
+    const script = [
+      'printf "out-1\\n"', 'printf "err-1\\n" >&2', 'printf "e\\000\\377\\n" >&2', 'sleep 2',
+      'yes xxxxxxxxx | head -c 1500000', 'printf "end-of-stdout\\n"', 'printf "err-2\\n" >&2',
+    ].join('; ');
+    const uuid = await run({ executable: container(['sh', '-c', script]) });
+    const live = await until(async () => {
+      const o = await readOutput(h.db.db, uuid, 'stdout');
+      return o && !o.final && o.content.toString().startsWith('out-1\n') ? o : undefined;
+    }, 20_000, 50);
+    expect(live.totalBytes).toBe(6);
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+    expect(await docker.docker.listContainers({ all: true, filters: { label: [`${LABEL_EXECUTION}=${uuid}`] } })).toEqual([]);
+    const out = (await readOutput(h.db.db, uuid, 'stdout'))!;
+    expect(out.final).toBe(true);
+    expect(out.totalBytes).toBe(6 + 1_500_000 + 14);
+    expect(out.content.length).toBe(2 ** 20);
+    expect(out.content.subarray(-24).toString()).toBe('xxxxxxxxx\nend-of-stdout\n');
+    const err = (await readOutput(h.db.db, uuid, 'stderr'))!;
+    expect(err.content).toEqual(Buffer.concat([Buffer.from('err-1\ne'), Buffer.from([0, 0xff]), Buffer.from('\nerr-2\n')]));
+    expect(err.totalBytes).toBe(err.content.length);
+  }, 60_000);
+
+  test('labels: the client\'s and the service\'s on the container (schema 1.0.8)', async () => {
+    const uuid = await run({ executable: container(['sleep', '3'], { labels: { team: 'radio astronomy', 'calycopis-broker-session-uid': 'forged' } }) });
+    const [c] = await until(async () => {
+      const list = await docker.docker.listContainers({ all: true, filters: { label: [`calycopis-broker-session-uid=${uuid}`] } });
+      return list.length ? list : undefined;
+    }, 20_000, 100);
+    const record = (await findExecution(h.db.db, uuid))!;
+    const exe = record.components.find((x) => x.role === 'executable')!;
+    expect(c!.Labels).toMatchObject({
+      team: 'radio astronomy',
+      'calycopis-broker-session-uid': uuid,
+      'calycopis-broker-resource-uid': exe.uuid,
+      'calycopis-broker-resource-kind': 'docker-container',
+      'calycopis-broker-container-role': 'execution',
+    });
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+  }, 60_000);
+
   test('a missing image fails the execution with a clear message', async () => {
     const uuid = await run({ executable: { image: { locations: ['eb-test/missing:1'], digest: `sha256:${'0'.repeat(64)}` }, command: ['true'] } });
     const r = await ended(uuid);
     expect(r.execution.phase).toBe('FAILED');
-    expect(messagesOf(r, 'executable')[0]!.message).toMatch(/is not on this engine/);
+    expect(messagesOf(r, 'executable')[0]!.message).toMatch(/is on this engine, and pulling is off/);
   }, 60_000);
 
   test('downloads retry with backoff; a download that fails fails early and nothing is left', async () => {

@@ -7,6 +7,7 @@ import { createStepProcessor } from '../src/steps/advance.js';
 import type { PlatformAdapter } from '../src/platforms/adapter.js';
 import type { StepTiming } from '../src/steps/timing.js';
 import { EarlyStarter } from '../src/schedule/start-early.js';
+import type { OutputSettings } from '../src/steps/output.js';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -30,7 +31,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Partial<StepTiming>; capacity?: Partial<Omit<PlatformCapacity, 'name'>>; concurrency?: number } = {}): Promise<Harness> {
+export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Partial<StepTiming>; capacity?: Partial<Omit<PlatformCapacity, 'name'>>; concurrency?: number; outputs?: OutputSettings } = {}): Promise<Harness> {
   const db = testDatabase();
   const prefix = uniquePrefix();
   const queueRedis = redisConnection(redisUrl());
@@ -40,7 +41,10 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
   const queue = queues.for(platform);
   const timing: StepTiming = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 30_000, ...opts.timing };
   const starter = new EarlyStarter(db.db, queue, platform, quietLogger);
-  const processor = createStepProcessor({ db: db.db, queue, platform: adapter, timing, logger: quietLogger, onCapacityFreed: () => starter.poke() });
+  const processor = createStepProcessor({
+    db: db.db, queue, platform: adapter, timing, logger: quietLogger, outputs: opts.outputs ?? { everyMs: 100, maxBytes: 2 ** 20 },
+    onCapacityFreed: () => starter.poke(),
+  });
   const worker = new Worker<StepJob>(stepQueueName(platform), processor,
     { connection: workerRedis, prefix, concurrency: opts.concurrency ?? 10 });
   const inPhase = (uuid: string, phase: string, timeoutMs = 30_000) => until(async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
-import { findExecution } from '@eb/db';
+import { extendAvailable, findExecution, readOutput } from '@eb/db';
 import { applyClientUpdate, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
@@ -59,7 +60,8 @@ describe('Kubernetes platform', () => {
     expect(jobs).toHaveLength(2);
     const [staging, batch] = jobs;
     expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_URL', value: 'https://data.example.org/data.bin' });
-    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('md5sum -c');
+    expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_SUM', value: 'md5sum' });
+    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('"$EB_SUM" -c');
     expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claim.metadata.name);
     const c = batch.spec.template.spec.containers[0];
     expect(c.image).toBe('registry.example.org/astro/tool@sha256:abc');
@@ -75,6 +77,59 @@ describe('Kubernetes platform', () => {
     expect(leftFor(uuid)).toEqual([]);
   }, 40_000);
 
+  test('hostile staging: a metadata address is refused before any Job exists; a name with shell text stays data', async () => {
+    const refused = await run({
+      executable: exe(['true']),
+      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://169.254.169.254/latest/meta-data/' } }],
+    });
+    const r = await ended(refused);
+    expect(r.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(r.execution.messages)).toContain("refused by the broker's egress policy");
+    expect(posted('Job', refused)).toEqual([]);
+
+    const named = await run({
+      executable: exe(['true']),
+      extra: [{ role: 'data', name: '"; rm -rf / #$(reboot)', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/' } }],
+    });
+    await ended(named);
+    const [staging] = posted('Job', named);
+    const container = staging.spec.template.spec.containers[0];
+    expect(container.command[2]).not.toContain('rm -rf');
+    expect(container.env).toContainEqual({ name: 'EB_FILE', value: 'rm_-rf_reboot_' });
+  }, 40_000);
+
+  test('references by UUID (as offers carry them): data staged into the storage made for it, mounted from that claim', async () => {
+    const [storage, data] = [randomUUID(), randomUUID()];
+    const uuid = await run({
+      executable: exe(['sh', '-c', 'cat /input/in.dat']),
+      extra: [
+        { uuid: storage, role: 'storage', name: 'in-storage', kind: Kinds.simpleStorage, spec: { size: { min: 7, max: 7 }, data: [data] } },
+        { uuid: data, role: 'data', name: 'in', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/in.dat', storage } },
+        { role: 'volume', name: 'v', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: data } },
+      ],
+    });
+    expect((await ended(uuid)).execution.phase).toBe('COMPLETED');
+    const claims = posted('PersistentVolumeClaim', uuid);
+    expect(claims).toHaveLength(1);
+    expect(claims[0].spec.resources.requests.storage).toBe('7Gi');
+    const [staging, batch] = posted('Job', uuid);
+    expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claims[0].metadata.name);
+    expect(batch.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claims[0].metadata.name);
+    expect(leftFor(uuid)).toEqual([]);
+    // Schema 1.0.8 labels: the service's on both; the staging job's role is data-download.
+    expect(staging.metadata.labels).toMatchObject({ 'calycopis-broker-session-uid': uuid, 'calycopis-broker-resource-uid': data, 'calycopis-broker-resource-kind': 'simple-data-resource', 'calycopis-broker-container-role': 'data-download' });
+    expect(batch.spec.template.metadata.labels).toMatchObject({ 'calycopis-broker-container-role': 'execution', 'calycopis-broker-resource-kind': 'docker-container' });
+  }, 40_000);
+
+  test('labels: the client\'s on the pod beside the service\'s', async () => {
+    const uuid = await run({ interactive: true, executable: exe(['serve'], { labels: { team: 'radio', 'example.org/run': '7' } }) });
+    await h.inPhase(uuid, 'AVAILABLE');
+    const [pod] = posted('Pod', uuid);
+    expect(pod.metadata.labels).toMatchObject({ team: 'radio', 'example.org/run': '7', 'calycopis-broker-session-uid': uuid, 'calycopis-broker-container-role': 'execution' });
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    await ended(uuid);
+  }, 40_000);
+
   test('interactive: a Pod and a Service; AVAILABLE when Ready, with its access URL; cancel deletes them', async () => {
     const uuid = await run({ interactive: true, executable: exe(['serve'], { network: { ports: [{ access: true, internal: { port: 8888 }, protocol: 'HTTP', path: 'lab' }] } }) });
     const available = await h.inPhase(uuid, 'AVAILABLE');
@@ -83,6 +138,25 @@ describe('Kubernetes platform', () => {
     expect(renderExecution(available, 'http://b').connectors?.[0]?.location).toBe(`https://k8s.example.org/eb-executions/${name}:8888/lab`);
     await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
     expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
+
+  test('output: the pod log is kept as stdout (read while it runs, and for good before the Job is deleted)', async () => {
+    const uuid = await run({ interactive: true, executable: exe(['serve'], { environment: { FAKE_STDOUT: 'line one\nline two' } }) });
+    const live = await until(async () => {
+      const o = await readOutput(h.db.db, uuid, 'stdout');
+      return o && !o.final ? o : undefined;
+    }, 20_000, 50);
+    expect(live.content.toString()).toContain('line one\nline two\n');
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: '/phase', value: 'CANCELLED' }, quietLogger);
+    await ended(uuid);
+    const out = (await readOutput(h.db.db, uuid, 'stdout'))!;
+    expect(out.final).toBe(true);
+    expect(out.content.toString()).toBe('started registry.example.org/astro/tool@sha256:abc\nargs: serve\nline one\nline two\n');
+    expect(out.totalBytes).toBe(out.content.length);
+    // A pod's log is one stream: there is no stderr apart from it.
+    expect(await readOutput(h.db.db, uuid, 'stderr')).toBeUndefined();
+    expect(api.requests.some((q) => q.path.includes('/log') && q.path.includes('container=executable'))).toBe(true);
     expect(leftFor(uuid)).toEqual([]);
   }, 40_000);
 
@@ -132,3 +206,31 @@ describe('Kubernetes platform', () => {
     await adapter.release(ctx);
   });
 });
+
+describe('extending a running batch Job', () => {
+  test('a longer available duration moves the Job\'s activeDeadlineSeconds on (JSON Patch)', async () => {
+    // A cluster whose jobs run long enough to be extended while they run.
+    const slow = await startFakeKubernetes({ token: 'sa-token', startMs: 100, runMs: 8000 });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'fake', server: slow.url, skipTLSVerify: true }], users: [{ name: 'worker', token: 'sa-token' }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }], currentContext: 'fake',
+    });
+    const slowAdapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
+    const hs = await startHarness(slowAdapter);
+    try {
+      const uuid = await hs.run({ durationMs: 60_000, executable: exe(['sleep', '8']) });
+      await hs.inPhase(uuid, 'AVAILABLE', 20_000);
+      const created = slow.requests.find((r) => r.method === 'POST' && r.body?.kind === 'Job' && r.body.metadata.labels?.[LABEL_EXECUTION] === uuid)!;
+      expect(created.body.spec.activeDeadlineSeconds).toBe(60);
+      expect((await extendAvailable(hs.db.db, uuid, 120_000, 'extended by the owner')).outcome).toBe('extended');
+      const patched = await until(async () => slow.requests.find((r) => r.method === 'PATCH' && r.path.endsWith(`/jobs/${created.body.metadata.name}`)), 10_000, 100);
+      expect(patched.body).toEqual([{ op: 'replace', path: '/spec/activeDeadlineSeconds', value: 120 }]);
+      await hs.ended(uuid, 30_000);
+    } finally {
+      await hs.stop();
+      await slow.close();
+    }
+  }, 60_000);
+});
+

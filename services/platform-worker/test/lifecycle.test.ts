@@ -47,6 +47,20 @@ describe('simulated lifecycle', () => {
     await until(() => bookingReleased(uuid), 5000);
   });
 
+  test('a longer available duration given while AVAILABLE keeps it available until the new end', async () => {
+    const uuid = await acceptedExecution({ interactive: true, prepareMs: 300, durationMs: 1500, releaseMs: 100 });
+    await until(async () => (await findExecution(h.db.db, uuid))?.execution.phase === 'AVAILABLE', 5000);
+    const out = await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:integer-delta-update', path: '/schedule/available/duration', delta: 3 }, quietLogger);
+    expect(out.outcome).toBe('applied');
+    const r = await finalRecord(uuid);
+    expect(r.execution.phase).toBe('COMPLETED');
+    const at = (phase: string) => r.history.find((x) => x.component_uuid === null && x.phase === phase)!.at.getTime();
+    expect(r.execution.available_ms).toBe(4500);
+    // Released at the new end (the offer's own end was 1.5 s after AVAILABLE began).
+    expect(at('RELEASING')).toBeGreaterThanOrEqual(r.execution.release_start.getTime());
+    expect(at('RELEASING') - at('AVAILABLE')).toBeGreaterThan(2500);
+  }, 20_000);
+
   test('cancel during PREPARING releases the platform and ends CANCELLED', async () => {
     const uuid = await acceptedExecution({ prepareMs: 5000, durationMs: 60_000, environment: { SIMULATED_PREPARE_MS: '60000' } });
     await until(async () => (await findExecution(h.db.db, uuid))?.execution.phase === 'PREPARING', 5000);

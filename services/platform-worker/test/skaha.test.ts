@@ -3,7 +3,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { findCredential, findExecution, type ExecutionRecord } from '@eb/db';
+import { findCredential, findExecution, readOutput, type ExecutionRecord } from '@eb/db';
 import { applyClientUpdate, createSealer, renderExecution } from '@eb/core';
 import { quietLogger, testDatabase, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
@@ -62,6 +62,11 @@ describe('Skaha platform', () => {
     expect(s.deletedAt).toBeDefined();
     expect(skaha.requests.some((q) => q.method === 'GET' && q.path === `/skaha/v1/session/${s.id}` )).toBe(true);
     expect(exeMessages(r).find((m) => m.kind === 'urn:exit-code')!.values!.log).toContain('running python reduce.py --fast');
+    // The session's log (?view=logs) is kept as its stdout, read before the session was deleted.
+    const out = (await readOutput(h.db.db, uuid, 'stdout'))!;
+    expect(out.final).toBe(true);
+    expect(out.content.toString()).toBe(`starting images.canfar.net/skaha/astro-tool:1.0\nrunning python reduce.py --fast\nenv ${s.env.join(' ')}\n`);
+    expect(skaha.requests.some((q) => q.path === `/skaha/v1/session/${s.id}?view=logs`)).toBe(true);
   }, 40_000);
 
   test('interactive: AVAILABLE with the session\'s connect URL, renewed while it runs, deleted on cancel', async () => {

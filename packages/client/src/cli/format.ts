@@ -23,7 +23,11 @@ export function offerSetText(set: OfferSet): string {
 
 export function executionText(e: Execution): string {
   const lines = [`execution ${e.meta?.uuid}: ${e.phase}`];
-  for (const c of e.connectors ?? []) lines.push(`  access ${c.protocol ?? ''} ${c.location ?? ''}`);
+  for (const c of e.connectors ?? []) {
+    // Output connectors (stdout, stderr) are read with `eb logs`; the others are where to reach the executable.
+    const stream = /(stdout|stderr)-get\.yaml$/.exec(c.kind ?? '')?.[1];
+    lines.push(stream ? `  ${stream} ${c.status ?? ''} ${c.location ?? ''}`.trimEnd() : `  access ${c.protocol ?? ''} ${c.location ?? ''}`);
+  }
   lines.push(...messagesText(e.meta?.messages?.filter((m) => m.kind !== 'urn:phase-change')));
   return lines.join('\n');
 }

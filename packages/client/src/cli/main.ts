@@ -5,6 +5,7 @@ import type { Execution } from '../types.js';
 import { executionText, messagesText, offerSetText } from './format.js';
 import { readRequestText } from './request-file.js';
 import { watch } from './watch.js';
+import { printLogs } from './logs.js';
 import { runLoad, summaryTable } from './load.js';
 
 const USAGE = `usage: eb [--url URL] [--token TOKEN] [--json] <command> [args]
@@ -14,6 +15,8 @@ const USAGE = `usage: eb [--url URL] [--token TOKEN] [--json] <command> [args]
   get <uuid>                     show an execution
   cancel <uuid>                  cancel an execution
   watch <uuid> [--timeout S]     follow an execution to its end (exit 1 unless COMPLETED)
+  logs <uuid> [--stderr] [--no-follow] [--timeout S]
+                                 print what the executable printed, and what it prints next until it ends
   run <request> [--timeout S]    ask for offers, accept the first, follow it to its end
   load <request> [--count N] [--concurrency C] [--timeout S]
                                  run N executions, C at a time, and print a summary
@@ -30,6 +33,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       options: {
         url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         timeout: { type: 'string' }, count: { type: 'string' }, concurrency: { type: 'string' },
+        stderr: { type: 'boolean' }, 'no-follow': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -63,6 +67,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         show(e);
         return finalCode(e);
       }
+      case 'logs':
+        await printLogs(client, needArg('an execution uuid'), out, err, {
+          stream: o.stderr ? 'stderr' : 'stdout', follow: !o['no-follow'], timeoutMs,
+        });
+        return EXIT.ok;
       case 'run': {
         const set = await client.requestOffers(readRequestText(needArg('a request file')));
         const offer = client.pickOffer(set);

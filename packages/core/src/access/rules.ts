@@ -20,3 +20,8 @@ export function canRead(caller: Caller, resource: Owned): boolean {
 export function canUpdate(caller: Caller, resource: Owned, target: ExecutionPhase): boolean {
   return caller.subject === resource.owner || (caller.admin && target === 'CANCELLED');
 }
+
+/** Changes other than a phase (e.g. a longer duration) are the owner's alone. */
+export function canChangeSchedule(caller: Caller, resource: Owned): boolean {
+  return caller.subject === resource.owner;
+}

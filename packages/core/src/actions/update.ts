@@ -6,6 +6,8 @@ import {
 import { findExecutionRow, transitionExecution, type Db } from '@eb/db';
 import { enqueueStep, type StepQueues } from '../queue/steps.js';
 import { acceptOffer } from './accept.js';
+import { canonicalUpdatePath } from './update-path.js';
+import { DURATION_PATH, applyDurationUpdate } from './extend.js';
 
 export type UpdateOutcome =
   | { outcome: 'applied' }
@@ -14,14 +16,17 @@ export type UpdateOutcome =
   | { outcome: 'conflict'; detail: string; phase: ExecutionPhase };
 
 /**
- * Applies a client's update document. Only `uri:enum-value-update` on `phase` is meaningful to the
- * broker today; anything else is refused rather than silently ignored.
+ * Applies a client's update document: `uri:enum-value-update` on `phase`, or an integer value or delta
+ * update on `schedule.available.duration` (what `meta.options` advertise). Anything else is refused
+ * rather than silently ignored.
  */
 export async function applyClientUpdate(
   db: Db, queues: StepQueues, uuid: string, update: AbstractUpdate, logger: Logger,
 ): Promise<UpdateOutcome> {
-  if (update.kind !== 'uri:enum-value-update' || update.path !== 'phase') {
-    return { outcome: 'unprocessable', detail: `The broker cannot apply a ${update.kind} to path '${update.path}'; only uri:enum-value-update on 'phase' is supported.` };
+  const path = canonicalUpdatePath(update.path);
+  if (path === DURATION_PATH) return applyDurationUpdate(db, uuid, update);
+  if (update.kind !== 'uri:enum-value-update' || path !== 'phase') {
+    return { outcome: 'unprocessable', detail: `The broker cannot apply a ${update.kind} to path '${update.path}'; it takes uri:enum-value-update on 'phase' and integer updates on '${DURATION_PATH}'.` };
   }
   const target = update.value;
   if (!isExecutionPhase(target) || !ClientRequestablePhases.includes(target)) {

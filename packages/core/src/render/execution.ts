@@ -1,8 +1,10 @@
 import {
   Kinds, formatDuration, formatInstant, type ExecutionPhase, type MessageItem, type ScheduledExecutionSession,
-  type LifecycleSchedule,
+  type LifecycleSchedule, type AbstractComponent,
 } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
+import { outputConnectors } from './connectors.js';
+import { optionsFor } from './options.js';
 
 function schedule(e: ExecutionRecord['execution']): LifecycleSchedule {
   return {
@@ -12,10 +14,10 @@ function schedule(e: ExecutionRecord['execution']): LifecycleSchedule {
   };
 }
 
-function renderComponent(c: ComponentRow, sched: LifecycleSchedule, created: Date): Record<string, unknown> {
+function renderComponent(c: ComponentRow, sched: LifecycleSchedule, created: Date): AbstractComponent {
   const spec = c.spec as Record<string, unknown>;
   const meta = (spec.meta ?? {}) as Record<string, unknown>;
-  const out: Record<string, unknown> = {
+  const out: AbstractComponent = {
     ...spec,
     kind: c.kind,
     meta: {
@@ -62,6 +64,7 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
   const volumes = byRole('volume').map((v) => renderComponent(v, sched, e.created));
   const messages = [...historyMessages(record), ...e.messages];
   const access = ((e.platform_state as { access?: AccessPoint[] }).access ?? []);
+  const options = optionsFor(e);
   const session: ScheduledExecutionSession = {
     kind: Kinds.scheduledSession,
     meta: {
@@ -71,9 +74,12 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
       created: e.created.toISOString(),
       modified: e.modified.toISOString(),
       messages,
+      ...(options.length ? { options } : {}),
     },
     phase: e.phase as ExecutionPhase,
     ...(e.phase === 'OFFERED' ? { expires: e.expires.toISOString() } : {}),
+    ...(e.costs.length ? { costs: e.costs as AbstractComponent[] } : {}),
+    ...(e.metrics.length ? { metrics: e.metrics as AbstractComponent[] } : {}),
     schedule: sched,
   };
   if (executable) session.executable = renderComponent(executable, sched, e.created) as ScheduledExecutionSession['executable'];
@@ -89,10 +95,10 @@ export function renderExecution(record: ExecutionRecord, baseUrl: string): Sched
   if (storage.length) session.storage = storage.map((s) => renderComponent(s, sched, e.created)) as ScheduledExecutionSession['storage'];
   const data = byRole('data');
   if (data.length) session.data = data.map((d) => renderComponent(d, sched, e.created)) as ScheduledExecutionSession['data'];
-  if (access.length) {
-    session.connectors = access.map((a) => ({
-      kind: 'urn:access-url', protocol: a.protocol, location: a.location, status: a.status ?? 'AVAILABLE',
-    }));
-  }
+  const connectors = [
+    ...access.map((a) => ({ kind: 'urn:access-url', protocol: a.protocol, location: a.location, status: a.status ?? 'AVAILABLE' })),
+    ...outputConnectors(e, baseUrl),
+  ];
+  if (connectors.length) session.connectors = connectors;
   return session;
 }

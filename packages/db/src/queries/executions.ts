@@ -1,9 +1,12 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
-import { ActivePhases, canTransitionComponent, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
+import { ActivePhases, canTransitionComponent, storableText, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
 import { PHASE_CHANNEL, applyPhase, recordPhase } from './phase.js';
+
+/** JSON for a jsonb column, whatever characters a platform or a program handed over. */
+const storableJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? storableText(x) : x));
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type ComponentRow = Selectable<ComponentsTable>;
@@ -180,7 +183,7 @@ export async function listOwedExecutions(db: Db, platform: string, limit = 1000)
 export async function setPlatformState(db: Db, uuid: string, state: Record<string, unknown>): Promise<void> {
   await db
     .updateTable('executions')
-    .set({ platform_state: sql`platform_state || ${JSON.stringify(state)}::jsonb` })
+    .set({ platform_state: sql`platform_state || ${storableJson(state)}::jsonb` })
     .where('uuid', '=', uuid)
     .execute();
 }
@@ -189,7 +192,7 @@ export async function appendExecutionMessages(db: Db, uuid: string, messages: Me
   if (messages.length === 0) return;
   await db
     .updateTable('executions')
-    .set({ messages: sql`messages || ${JSON.stringify(messages)}::jsonb` })
+    .set({ messages: sql`messages || ${storableJson(messages)}::jsonb` })
     .where('uuid', '=', uuid)
     .execute();
 }
@@ -245,7 +248,7 @@ export async function appendComponentMessages(db: Db, componentUuid: string, mes
   if (messages.length === 0) return;
   await db
     .updateTable('components')
-    .set({ messages: sql`messages || ${JSON.stringify(messages)}::jsonb` })
+    .set({ messages: sql`messages || ${storableJson(messages)}::jsonb` })
     .where('uuid', '=', componentUuid)
     .execute();
 }
@@ -257,4 +260,21 @@ export async function countExecutionsByPhase(db: Db, platform: string): Promise<
     .where('platform', '=', platform)
     .groupBy('phase')
     .execute();
+}
+
+/**
+ * Keeps an owner to `keep` offer sets with live offers: the older ones expire now and give back their
+ * holds, so nobody can hold the platform's capacity by asking for offers and never answering.
+ * Returns the offers expired. One read when nothing is over (the move is a compare-and-set).
+ */
+export async function expireOldestOpenOffers(db: Db, owner: string, keep: number): Promise<string[]> {
+  const { rows } = await sql<{ uuid: string }>`
+    with open as (
+      select offerset_uuid, min(created) as created from executions
+      where owner = ${owner} and phase = 'OFFERED' and expires > clock_timestamp()
+      group by offerset_uuid order by created desc offset ${Math.max(0, keep)}
+    )
+    select e.uuid from executions e join open o on o.offerset_uuid = e.offerset_uuid where e.phase = 'OFFERED'`.execute(db);
+  if (rows.length === 0) return [];
+  return applyPhase(db, rows.map((r) => r.uuid), 'OFFERED', 'EXPIRED', 'released: the owner asked for newer offers beyond the number that may be held at once');
 }

@@ -33,6 +33,11 @@ export interface NewOffer {
   interactive: boolean;
   /** How early it may start if capacity frees up before its booked start; null or absent keeps that start. */
   earliestStart?: Date | null;
+  /** The output streams the platform gives back for this offer. */
+  outputs?: string[];
+  /** What the offer is quoted to cost and deliver (the spec's cost and metric items). */
+  costs?: unknown[];
+  metrics?: unknown[];
   components: NewComponent[];
 }
 
@@ -74,6 +79,7 @@ export async function insertOfferSets(db: Executor, sets: NewOfferSet[]): Promis
     prepare_start: iso(o.prepareStart), prepare_ms: o.prepareMs, available_start: iso(o.availableStart), available_ms: o.availableMs,
     release_start: iso(o.releaseStart), release_ms: o.releaseMs, cores: o.cores, memory_gib: o.memoryGib, storage_gib: o.storageGib,
     interactive: o.interactive, position, readers: set.readers ?? [], earliest_start: o.earliestStart ? iso(o.earliestStart) : null,
+    outputs: o.outputs ?? [], costs: o.costs ?? [], metrics: o.metrics ?? [],
   })));
   const componentRows = sets.flatMap((set) => set.offers.flatMap((o) => o.components.map((c) => ({
     uuid: c.uuid, execution_uuid: o.uuid, role: c.role, position: c.position, name: c.name, kind: c.kind, spec: c.spec,
@@ -87,14 +93,15 @@ export async function insertOfferSets(db: Executor, sets: NewOfferSet[]): Promis
     ), e as (
       insert into executions (uuid, offerset_uuid, owner, name, phase, platform, expires, prepare_start, prepare_ms,
         available_start, available_ms, release_start, release_ms, cores, memory_gib, storage_gib, interactive, position, readers,
-        earliest_start)
+        earliest_start, outputs, costs, metrics)
       select uuid, offerset_uuid, owner, name, 'OFFERED', platform, expires, prepare_start, prepare_ms,
         available_start, available_ms, release_start, release_ms, cores, memory_gib, storage_gib, interactive, position, readers,
-        earliest_start
+        earliest_start, outputs, costs, metrics
       from jsonb_to_recordset(${JSON.stringify(offerRows)}::jsonb) as x(uuid uuid, offerset_uuid uuid, owner text, name text,
         platform text, expires timestamptz, prepare_start timestamptz, prepare_ms integer, available_start timestamptz,
         available_ms bigint, release_start timestamptz, release_ms integer, cores integer, memory_gib integer,
-        storage_gib integer, interactive boolean, position integer, readers text[], earliest_start timestamptz)
+        storage_gib integer, interactive boolean, position integer, readers text[], earliest_start timestamptz,
+        outputs text[], costs jsonb, metrics jsonb)
       returning uuid, offerset_uuid, platform, prepare_start, release_start, release_ms, cores, memory_gib, storage_gib, expires
     ), c as (
       insert into components (uuid, execution_uuid, role, position, name, kind, phase, spec)

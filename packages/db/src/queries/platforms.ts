@@ -10,46 +10,78 @@ export interface PlatformCapacity {
 }
 
 /**
- * Declares (or re-declares) a platform's capacity. The capacity buckets take the new figures at once;
- * where more is already booked than a lowered capacity, that booking stands and nothing more is taken
- * there until use comes down.
+ * The capacity buckets take a platform's (re-)declared figures at once; where more is already booked
+ * than a lowered capacity, that booking stands and nothing more is taken there until use comes down.
+ * Bucket rows are locked in bucket order, as every booking locks them, so this never deadlocks with one.
+ */
+async function recapBuckets(trx: Transaction<Database>, p: PlatformCapacity): Promise<void> {
+  await sql`
+    with locked as (
+      select platform, bucket from capacity_buckets where platform = ${p.name} order by bucket for update
+    )
+    update capacity_buckets c set
+      cores_cap = greatest(${p.cores}::int, c.cores_used),
+      memory_cap = greatest(${p.memoryGib}::int, c.memory_used),
+      storage_cap = greatest(${p.storageGib}::int, c.storage_used)
+    from locked l where c.platform = l.platform and c.bucket = l.bucket`.execute(trx);
+}
+
+const capacityOf = (row: { name: string; cores: number; memory_gib: number; storage_gib: number }): PlatformCapacity =>
+  ({ name: row.name, cores: row.cores, memoryGib: row.memory_gib, storageGib: row.storage_gib });
+
+/**
+ * Declares (or re-declares) a platform's capacity, as configured, never above what its engine was
+ * reported to have (see declareEngineCapacity): a configuration cannot promise cores the host lacks.
  */
 export async function upsertPlatform(db: Db, p: PlatformCapacity): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx
+    const row = await trx
       .insertInto('platforms')
       .values({ name: p.name, cores: p.cores, memory_gib: p.memoryGib, storage_gib: p.storageGib })
       .onConflict((oc) =>
         oc.column('name').doUpdateSet({
-          cores: p.cores, memory_gib: p.memoryGib, storage_gib: p.storageGib, updated_at: new Date(),
+          cores: sql<number>`least(excluded.cores, coalesce(platforms.engine_cores, excluded.cores))`,
+          memory_gib: sql<number>`least(excluded.memory_gib, coalesce(platforms.engine_memory_gib, excluded.memory_gib))`,
+          storage_gib: p.storageGib, updated_at: new Date(),
         }),
       )
-      .execute();
-    // Bucket rows are locked in bucket order, as every booking locks them, so this never deadlocks with one.
-    await sql`
-      with locked as (
-        select platform, bucket from capacity_buckets where platform = ${p.name} order by bucket for update
-      )
-      update capacity_buckets c set
-        cores_cap = greatest(${p.cores}::int, c.cores_used),
-        memory_cap = greatest(${p.memoryGib}::int, c.memory_used),
-        storage_cap = greatest(${p.storageGib}::int, c.storage_used)
-      from locked l where c.platform = l.platform and c.bucket = l.bucket`.execute(trx);
+      .returning(['name', 'cores', 'memory_gib', 'storage_gib'])
+      .executeTakeFirstOrThrow();
+    await recapBuckets(trx, capacityOf(row));
   });
 }
 
-/** Declares a platform only if it is not declared yet (with no capacity until its worker says). */
-export async function ensurePlatform(db: Db, p: PlatformCapacity): Promise<void> {
-  await db
-    .insertInto('platforms')
-    .values({ name: p.name, cores: p.cores, memory_gib: p.memoryGib, storage_gib: p.storageGib })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
+/** Makes the platform's row exist (with no capacity until a worker declares it); changes nothing else. */
+export async function ensurePlatform(db: Db, name: string, storageGib: number): Promise<void> {
+  await db.insertInto('platforms').values({ name, cores: 0, memory_gib: 0, storage_gib: storageGib })
+    .onConflict((oc) => oc.column('name').doNothing()).execute();
 }
 
-export async function findPlatform(db: Db, name: string): Promise<PlatformCapacity | undefined> {
+/**
+ * A worker reports what its engine has (`engine`, overcommit applied): the platform's capacity becomes
+ * the configured figure where one is `declared` and lower, else the engine's.
+ */
+export async function declareEngineCapacity(
+  db: Db, name: string, engine: { cores: number; memoryGib: number }, declared: { cores?: number; memoryGib?: number; storageGib: number },
+): Promise<PlatformCapacity> {
+  const cores = Math.min(declared.cores ?? engine.cores, engine.cores);
+  const memoryGib = Math.min(declared.memoryGib ?? engine.memoryGib, engine.memoryGib);
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.insertInto('platforms')
+      .values({ name, cores, memory_gib: memoryGib, storage_gib: declared.storageGib, engine_cores: engine.cores, engine_memory_gib: engine.memoryGib })
+      .onConflict((oc) => oc.column('name').doUpdateSet({
+        cores, memory_gib: memoryGib, engine_cores: engine.cores, engine_memory_gib: engine.memoryGib, updated_at: new Date(),
+      }))
+      .returning(['name', 'cores', 'memory_gib', 'storage_gib'])
+      .executeTakeFirstOrThrow();
+    await recapBuckets(trx, capacityOf(row));
+    return capacityOf(row);
+  });
+}
+
+export async function findPlatform(db: Db | Transaction<Database>, name: string): Promise<PlatformCapacity | undefined> {
   const row = await db.selectFrom('platforms').select(['name', 'cores', 'memory_gib', 'storage_gib']).where('name', '=', name).executeTakeFirst();
-  return row && { name: row.name, cores: row.cores, memoryGib: row.memory_gib, storageGib: row.storage_gib };
+  return row && capacityOf(row);
 }
 
 /**

@@ -1,37 +1,51 @@
 import { randomUUID } from 'node:crypto';
-import { message, type AbstractComponent, type MessageItem } from '@eb/schema';
+import { message, type AbstractComponent, type ExecutionRequest, type MessageItem } from '@eb/schema';
 import type { NewComponent, NewOffer, NewOfferSet, PlanningContext } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 import { planOffers, type PlanSettings } from './plan.js';
 import { FreeCalendar } from '@eb/core';
+import { applyLinks } from './links.js';
+import { quoteAndFilter } from '../costs/apply.js';
+import { DEFAULT_COST_PROFILE, type CostProfile } from '../costs/profile.js';
+import type { OfferQuote } from '../costs/quote.js';
 
 export interface OfferSettings extends PlanSettings {
   platform: string;
   offerTtlMs: number;
+  /** Offer sets with live offers one owner may hold; older ones are released (EB_MAX_OPEN_OFFERSETS_PER_OWNER). */
+  maxOpenOfferSetsPerOwner?: number;
+  /** The output streams the platform gives back (none when unset). */
+  outputs?: readonly string[];
+  /** What offers cost and deliver on this platform (the default profile when unset). */
+  costProfile?: CostProfile;
 }
 
 function component(role: NewComponent['role'], position: number, c: AbstractComponent, strip: string[] = []): NewComponent {
   const spec: Record<string, unknown> = { ...c };
-  for (const key of ['kind', 'phase', 'schedule', ...strip]) delete spec[key];
+  // Costs and metrics in a response are the broker's quotes, never what the request said.
+  for (const key of ['kind', 'phase', 'schedule', 'costs', 'metrics', ...strip]) delete spec[key];
   return { uuid: randomUUID(), role, position, name: c.meta?.name ?? null, kind: c.kind, spec };
 }
 
-function components(tree: RequestTree): NewComponent[] {
+function components(tree: RequestTree, quote: OfferQuote): NewComponent[] {
   const out: NewComponent[] = [];
   if (tree.executable) out.push(component('executable', 0, tree.executable));
   if (tree.compute) {
-    out.push(component('compute', 0, tree.compute, ['volumes', 'cores', 'memory']));
-    (tree.compute.volumes ?? []).forEach((v, i) => out.push(component('volume', i, v)));
+    const compute = component('compute', 0, tree.compute, ['volumes', 'cores', 'memory']);
+    Object.assign(compute.spec, quote.compute);
+    out.push(compute);
   }
+  const volumes = (tree.compute?.volumes ?? []).map((v, i) => component('volume', i, v));
   // Storage is promised at the size asked for as its minimum; the offer echoes exactly that.
-  tree.storage.forEach((s, i) => {
+  const storage = tree.storage.map((s, i) => {
     const c = component('storage', i, s);
     const size = tree.storageSizes[i]!;
     c.spec.size = { min: size, max: size };
-    out.push(c);
+    return c;
   });
-  tree.data.forEach((d, i) => out.push(component('data', i, d)));
-  return out;
+  const data = tree.data.map((d, i) => component('data', i, d));
+  applyLinks(tree.links, { storage, data, volumes });
+  return [...out, ...volumes, ...storage, ...data];
 }
 
 function shortMessage(short: string[], reason: 'capacity' | 'window'): MessageItem {
@@ -42,7 +56,10 @@ function shortMessage(short: string[], reason: 'capacity' | 'window'): MessageIt
     'Not enough free [{resources}] for the requested duration within the booking horizon', { resources: short.join(', ') });
 }
 
-/** Builds the offer set to store: offers when the plan found room, otherwise NO with the reason. */
+/**
+ * Builds the offer set to store: offers when the plan found room, otherwise NO with the reason. Any
+ * ERROR among `problems` makes it NO; the others are warnings shown beside the offers.
+ */
 export function buildOfferSet(
   tree: RequestTree,
   request: unknown,
@@ -56,14 +73,16 @@ export function buildOfferSet(
     uuid: randomUUID(), owner: who.owner, readers: who.readers, name: tree.executable?.meta?.name ?? null,
     expires: new Date(now + s.offerTtlMs), request,
   };
-  if (problems.length) return { ...base, result: 'NO', messages: problems, offers: [] };
+  if (problems.some((m) => m.level === 'ERROR')) return { ...base, result: 'NO', messages: problems, offers: [] };
   if (!ctx) {
     const m = message('urn:platform-unavailable', 'ERROR', 'The platform [{platform}] is not configured', { platform: s.platform });
     return { ...base, result: 'NO', messages: [m], offers: [] };
   }
   const plan = planOffers(tree, new FreeCalendar(ctx.calendar, ctx.horizonMs), now, s);
   if (!plan.ok) return { ...base, result: 'NO', messages: [shortMessage(plan.short, plan.reason)], offers: [] };
-  const offers: NewOffer[] = plan.offers.map((p, i) => ({
+  const quoted = quoteAndFilter(plan.offers, request as ExecutionRequest, s.costProfile ?? DEFAULT_COST_PROFILE);
+  if (!quoted.ok) return { ...base, result: 'NO', messages: quoted.messages, offers: [] };
+  const offers: NewOffer[] = quoted.offers.map(({ planned: p, quote }, i) => ({
     uuid: randomUUID(),
     name: base.name ? `${base.name}-offer-${i}` : `offer-${i}`,
     platform: s.platform,
@@ -80,7 +99,11 @@ export function buildOfferSet(
     interactive: tree.interactive,
     // Never before the requested window; without one, any time from now.
     earliestStart: tree.earlyStart ? new Date(Math.max(now, tree.startWindows[0]?.start ?? now)) : null,
-    components: components(tree),
+    outputs: tree.executable ? [...(s.outputs ?? [])] : [],
+    costs: quote.session.costs,
+    metrics: quote.session.metrics,
+    components: components(tree, quote),
   }));
-  return { ...base, result: 'YES', messages: [], offers };
+  // Warnings (e.g. a maximum lowered to what the platform has) go with the offers.
+  return { ...base, result: 'YES', messages: problems, offers };
 }

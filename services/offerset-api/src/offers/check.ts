@@ -1,22 +1,30 @@
 import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
 import type { RequestTree } from './request-tree.js';
+import { checkLabels, type LabelSyntax } from './labels.js';
+import { applyResourceLimits, type Capacity } from './limits.js';
+import { checkPlatformFit, type PlatformFit } from './platform-fit.js';
 
 /** What the chosen platform can run; requests for anything else are answered NO. */
-export interface PlatformAbilities {
+export interface PlatformAbilities extends PlatformFit {
   name: string;
+  /** All the platform has (booked or not). */
+  capacity: Capacity;
   executableKinds: readonly string[];
   dataKinds: readonly string[];
+  /** How the platform applies container labels (schema 1.0.8). */
+  labels: LabelSyntax;
+  /** The executable's output streams the platform gives back (session connectors). */
+  outputs: readonly ('stdout' | 'stderr')[];
 }
 
 const missing = (path: string) => message('urn:missing-value', 'ERROR', 'Missing value [{path}]', { path });
 const unsupported = (path: string, kind: string, platform: string) =>
-  message('urn:unsupported-kind', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]', { path, kind, platform });
-const badReference = (path: string, name: string) =>
-  message('urn:invalid-reference', 'ERROR', 'No component named [{name}] for [{path}]', { path, name });
+  message('urn:not-supported', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]', { path, kind, platform });
 
 /**
  * Checks that need more than the schema: values the broker requires, references between components,
- * and kinds the platform cannot run. Any message returned makes the offer set `result: NO`.
+ * kinds and features the platform cannot run, sizes beyond the platform. ERROR messages make the offer
+ * set `result: NO`; WARN ones (a maximum lowered to what the platform has) go with the offers.
  */
 export function checkRequest(tree: RequestTree, platform: PlatformAbilities): MessageItem[] {
   const out: MessageItem[] = tree.invalid.map((i) =>
@@ -32,19 +40,18 @@ export function checkRequest(tree: RequestTree, platform: PlatformAbilities): Me
       if (!image?.digest) out.push(missing('executable.image.digest'));
     }
   }
-  const names = new Set<string>();
-  tree.storage.forEach((s) => s.meta?.name && names.add(s.meta.name));
-  tree.data.forEach((d) => d.meta?.name && names.add(d.meta.name));
-  const storageNames = new Set(tree.storage.map((s) => s.meta?.name).filter(Boolean));
   tree.data.forEach((d, i) => {
     if (!platform.dataKinds.includes(d.kind)) out.push(unsupported(`data[${i}]`, d.kind, platform.name));
     if (d.kind === Kinds.simpleData && !d.location) out.push(missing(`data[${i}].location`));
-    if (d.storage && !storageNames.has(d.storage)) out.push(badReference(`data[${i}].storage`, d.storage));
   });
   (tree.compute?.volumes ?? []).forEach((v, i) => {
     if (!v.path) out.push(missing(`compute.volumes[${i}].path`));
     if (!v.resource) out.push(missing(`compute.volumes[${i}].resource`));
-    else if (!names.has(v.resource)) out.push(badReference(`compute.volumes[${i}].resource`, v.resource));
   });
+  out.push(...checkLabels(exe, platform.labels, platform.name));
+  out.push(...checkPlatformFit(tree, platform));
+  out.push(...applyResourceLimits(tree, platform.capacity));
+  // References that name nothing (urn:resource-not-found) were found while linking.
+  out.push(...tree.links.problems);
   return out;
 }

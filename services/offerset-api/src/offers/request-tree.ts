@@ -2,6 +2,7 @@ import {
   Kinds, parseDuration, parseInterval, type DataResource, type ExecutionRequest, type LifecycleComponent,
   type SimpleComputeResource, type SimpleStorageResource, type TimeInterval, type DockerContainer,
 } from '@eb/schema';
+import { linkStorage, type StorageLinks } from './links.js';
 
 /** The request as the planner sees it: defaults filled in, sizes resolved, references kept by name. */
 export interface RequestTree {
@@ -24,6 +25,8 @@ export interface RequestTree {
    * interactive no (a session's owner expects it at the time they accepted).
    */
   earlyStart: boolean;
+  /** How data, storage and volume mounts refer to each other (storage includes what was made for data). */
+  links: StorageLinks;
   /** Problems found while reading the request, reported as result NO. */
   invalid: { path: string; value: string; reason: string }[];
 }
@@ -33,6 +36,8 @@ export interface TreeDefaults {
   cores: number;
   memoryGib: number;
   storageGib: number;
+  /** The size of a storage made for a data resource that names none and does not say its size. */
+  dataStorageGib: number;
 }
 
 function range(given: { min?: number; max?: number } | undefined, fallback: number) {
@@ -69,7 +74,8 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
   if (early !== undefined && typeof early !== 'boolean') {
     invalid.push({ path: 'schedule.requested.earlyStart', value: String(early), reason: 'must be true or false' });
   }
-  const storage = req.storage ?? [];
+  const links = linkStorage(req, defaults.dataStorageGib);
+  const storage = links.storage;
   const cores = range(req.compute?.cores, defaults.cores);
   const memoryGib = range(req.compute?.memory, defaults.memoryGib);
   for (const [path, r] of [['compute.cores', cores], ['compute.memory', memoryGib]] as const) {
@@ -91,6 +97,7 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     startWindows,
     interactive: isInteractive(req.executable),
     earlyStart: typeof early === 'boolean' ? early : !isInteractive(req.executable),
+    links,
     invalid,
   };
 }

@@ -1,11 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
-import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
-import { acceptOffer, canRead, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
-import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
+import { expireOldestOpenOffers, findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
+import { acceptOffer, canRead, egressPolicy, envInt, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
+import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
 import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
+import { checkSafety } from '../offers/safety.js';
+import { takeUnknownKinds } from '../offers/unknown-kinds.js';
 import { buildOfferSet } from '../offers/build.js';
 import { abilitiesOf } from '../offers/abilities.js';
 import type { OffersetApiConfig } from '../config.js';
@@ -42,8 +44,13 @@ function wantsRepresentation(req: Request): boolean {
 export function offersetRoutes(deps: OffersetDeps): Router {
   const router = Router();
   const { db, config } = deps;
+  const egress = config.egress ?? egressPolicy();
+  // How many offer sets with live offers one owner may hold at once (each holds capacity until it expires).
+  const maxOpenOfferSets = Math.max(1, config.offers.maxOpenOfferSetsPerOwner ?? envInt('EB_MAX_OPEN_OFFERSETS_PER_OWNER', 32));
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
+    // Components of kinds the spec does not know are answered NO (uri:unknown-type), not 400.
+    const unknownKinds = takeUnknownKinds(req.body);
     const checked = validateExecutionRequest<ExecutionRequest>(req.body);
     if (!checked.ok) {
       throw new HttpProblem(400, 'Bad Request', `The request does not match ExecutionRequest: ${describeErrors(checked.errors)}`, { errors: checked.errors });
@@ -51,10 +58,12 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const tree = buildRequestTree(checked.value, config.defaults);
     const owner = principalOf(res).subject;
     const readers = readersOf(checked.value);
-    const problems = checkRequest(tree, abilitiesOf(config.platform));
-    if (problems.length === 0) {
+    const problems = [...unknownKinds, ...checkRequest(tree, abilitiesOf(config.platform)), ...checkSafety(tree, egress)];
+    if (!problems.some((m) => m.level === 'ERROR')) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
+    // The new set counts too: the owner's older open sets beyond the cap give back their holds first.
+    if (!problems.some((m) => m.level === 'ERROR')) await expireOldestOpenOffers(db, owner, maxOpenOfferSets - 1);
     const started = performance.now();
     const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
     const full = config.offers.horizonMs;
@@ -63,7 +72,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
       const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
       const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);
-      const couldFindMore = problems.length === 0 && planned.offers.length < settings.maxOffers;
+      const couldFindMore = !problems.some((m) => m.level === 'ERROR') && planned.offers.length < settings.maxOffers;
       return !last && couldFindMore ? undefined : planned;
     }, () => deps.metrics.planConflicts.inc());
     deps.metrics.planSeconds.observe((performance.now() - started) / 1000);
@@ -77,7 +86,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     // Someone else's offer set does not exist, as far as the caller can tell.
     if (!set || !canRead(principalOf(res), set)) throw notFound('offer set', uuid);
     const offers = await findExecutions(db, set.executionUuids);
-    sendBody(req, res, status, renderOfferSet(set, offers, baseUrlOf(req)));
+    sendBody(req, res, status, renderOfferSet(set, offers, baseUrlOf(req)), 'OfferSetResponse');
   }
 
   const create = async (req: Request, res: Response) => {
@@ -91,8 +100,9 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     res.status(303).end();
   };
   const auth = requireAuth(deps.auth);
-  router.post('/offersets', auth, readBody, create);
-  router.post('/requests', auth, readBody, create);
+  const asRequest = xmlBodyAs('ExecutionRequest');
+  router.post('/offersets', auth, asRequest, readBody, create);
+  router.post('/requests', auth, asRequest, readBody, create);
 
   router.get('/offersets/:uuid', auth, async (req, res) => {
     const uuid = String(req.params.uuid);
@@ -101,7 +111,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   });
 
   // Upstream's one-call path: request offers and accept the first.
-  router.post('/direct', auth, readBody, async (req, res) => {
+  router.post('/direct', auth, asRequest, readBody, async (req, res) => {
     const set = await createOfferSet(req, res);
     const first = set.offers[0];
     if (set.result !== 'YES' || !first) {
@@ -120,7 +130,7 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     if (!wantsRepresentation(req)) return res.status(303).end();
     const [record] = await findExecutions(db, [first.uuid]);
     res.set('Preference-Applied', 'return=representation');
-    sendBody(req, res, 200, renderExecution(record!, baseUrlOf(req)));
+    sendBody(req, res, 200, renderExecution(record!, baseUrlOf(req)), 'AbstractExecutionSession');
   });
   return router;
 }

@@ -14,6 +14,11 @@ export interface ComponentContext {
   stateOf(componentUuid: string): Record<string, unknown>;
   /** Records messages on the component at once, for long calls that report as they go. */
   report?(messages: MessageItem[]): Promise<void>;
+  /**
+   * Aborted when the execution leaves the phase this step was made for (a cancel) or its preparation
+   * passes the latest time the offer allows: long calls (downloads) stop at once.
+   */
+  signal?: AbortSignal;
 }
 
 /** What an adapter hands back: state to merge into the component's, and messages to show on it. */
@@ -33,6 +38,14 @@ export type ComponentStatus =
   | { status: 'finished'; exitCode: number; logTail?: string[] }
   | { status: 'failed'; reason: string };
 
+export type OutputStream = 'stdout' | 'stderr';
+
+/** The end of what an executable printed on one stream, and how much it printed in all. */
+export interface CapturedOutput {
+  content: Buffer;
+  totalBytes: number;
+}
+
 /**
  * The one interface every platform implements, per component: storage, data, compute, executable.
  * Each call must be idempotent: a worker can die after the platform acted and before the database
@@ -47,6 +60,13 @@ export interface PlatformAdapter {
   status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput>;
   /** Stops and removes what the component holds on the platform; `done` is false while that goes on. */
   release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }>;
+  /** The streams `output` can read (none when it is absent). */
+  readonly outputStreams?: readonly OutputStream[];
+  /**
+   * What the executable has printed on `stream` so far (its last `maxBytes`), while it runs and after
+   * it ends until it is released; undefined when there is nothing (yet) to read it from.
+   */
+  output?(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined>;
 }
 
 /** An error that retrying will not cure (bad image, refused request): the execution fails at once. */

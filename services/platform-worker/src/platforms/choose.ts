@@ -16,9 +16,10 @@ export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformAd
   const config = platformConfig();
   switch (config.type) {
     case 'simulated':
+      logger.warn('EB_PLATFORM=simulated: executions run nothing for real (each one says so in its messages)');
       return new SimulatedPlatform(simulatedTimings());
     case 'docker': {
-      const docker = new DockerPlatform(dockerSettings());
+      const docker = new DockerPlatform(dockerSettings(), logger);
       if (!(await docker.ping())) throw new Error('EB_PLATFORM=docker but no Docker engine answers');
       return docker;
     }

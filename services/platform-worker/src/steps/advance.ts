@@ -9,6 +9,8 @@ import { enqueueStep, type StepJob } from '@eb/core';
 import { PermanentPlatformError, type ComponentContext, type PlatformAdapter, type StepOutput } from '../platforms/adapter.js';
 import { pollDelay, type StepTiming } from './timing.js';
 import { dependenciesOf, inPrepareOrder, inReleaseOrder, waitsForStart } from './dependencies.js';
+import { watchStep } from './watch.js';
+import { outputCapture, type OutputSettings } from './output.js';
 
 export interface StepDeps {
   db: Db;
@@ -19,6 +21,8 @@ export interface StepDeps {
   onTransition?: (uuid: string, from: ExecutionPhase, to: ExecutionPhase) => void;
   /** Called when a step gave capacity back (so waiting executions may start earlier). */
   onCapacityFreed?: () => void;
+  /** How executables' output is copied into the database (every 5 s, the last MiB, when unset). */
+  outputs?: OutputSettings;
 }
 
 /** Thrown by a step that must run again later; the job is parked as delayed, not retried. */
@@ -36,16 +40,28 @@ const UNDER_WAY: LifecyclePhase[] = ['INITIALIZING', 'WAITING', 'PREPARING', 'AV
  */
 export function createStepProcessor(deps: StepDeps) {
   const { db, platform, timing, logger } = deps;
+  const outputs = outputCapture(db, platform, deps.outputs ?? { everyMs: 5000, maxBytes: 2 ** 20 }, logger);
 
-  function contextFor(record: ExecutionRecord, component: ComponentRow): ComponentContext {
+  /** The executable's output, read for good before it can be released (its container may go with it). */
+  async function keepOutput(ctx: ComponentContext): Promise<void> {
+    if (ctx.state.outputKept) return;
+    await outputs.final(ctx);
+    await save(ctx, { state: { outputKept: true } });
+  }
+
+  function contextFor(record: ExecutionRecord, component: ComponentRow, signal?: AbortSignal): ComponentContext {
     const all = record.execution.platform_state as Record<string, Record<string, unknown>>;
     return {
       record, component,
       state: { ...(all[component.uuid] ?? {}) },
       stateOf: (uuid) => ({ ...(all[uuid] ?? {}) }),
       report: (messages) => appendComponentMessages(db, component.uuid, messages),
+      ...(signal ? { signal } : {}),
     };
   }
+
+  /** The latest a preparation may end: the offer's start of AVAILABLE plus the grace period. */
+  const prepareDeadline = (record: ExecutionRecord) => record.execution.available_start.getTime() + timing.prepareGraceMs;
 
   async function save(ctx: ComponentContext, out: StepOutput): Promise<void> {
     const uuid = ctx.record.execution.uuid;
@@ -71,22 +87,22 @@ export function createStepProcessor(deps: StepDeps) {
     if (await moveComponent(db, c.uuid, [c.phase], to, note)) c.phase = to;
   }
 
-  async function fail(record: ExecutionRecord, from: ExecutionPhase, messages: MessageItem[], culprit?: ComponentRow, to: 'FAILED' | 'CANCELLED' = 'FAILED'): Promise<void> {
+  async function fail(record: ExecutionRecord, from: ExecutionPhase, messages: MessageItem[], culprit?: ComponentRow): Promise<void> {
     const uuid = record.execution.uuid;
     if (culprit) {
       await appendComponentMessages(db, culprit.uuid, messages);
       if (UNDER_WAY.includes(culprit.phase)) await moveTo(culprit, 'FAILED', messages[0]?.message ?? 'failed');
     }
     await appendExecutionMessages(db, uuid, messages);
-    await move(uuid, from, to, messages[0]?.message ?? to.toLowerCase());
+    await move(uuid, from, 'FAILED', messages[0]?.message ?? 'failed');
   }
 
   /** One pass over the components in dependency order; true once the executable is in service. */
-  async function prepareComponents(record: ExecutionRecord, phase: 'WAITING' | 'PREPARING'): Promise<'available' | 'failed' | 'pending'> {
+  async function prepareComponents(record: ExecutionRecord, phase: 'WAITING' | 'PREPARING', signal?: AbortSignal): Promise<'available' | 'failed' | 'pending'> {
     const e = record.execution;
     const started = Date.now() >= e.prepare_start.getTime();
     for (const c of inPrepareOrder(record)) {
-      const ctx = contextFor(record, c);
+      const ctx = contextFor(record, c, signal);
       if (c.phase === 'WAITING') {
         if (waitsForStart(c) && !started) continue;
         if (!dependenciesOf(c, record).every((d) => d.phase === 'AVAILABLE')) continue;
@@ -127,6 +143,7 @@ export function createStepProcessor(deps: StepDeps) {
       const ctx = contextFor(record, c);
       if (ctx.state.released === true) continue;
       if (finishing && ['AVAILABLE', 'RUNNING', 'PREPARING', 'WAITING'].includes(c.phase)) await moveTo(c, 'RELEASING', 'releasing');
+      if (c.role === 'executable') await keepOutput(ctx);
       const r = await platform.release(ctx);
       await save(ctx, r);
       if (!r.done) return false;
@@ -142,7 +159,7 @@ export function createStepProcessor(deps: StepDeps) {
     return state?.access ?? [];
   }
 
-  async function step(record: ExecutionRecord, phase: ExecutionPhase, polls: number): Promise<void> {
+  async function step(record: ExecutionRecord, phase: ExecutionPhase, polls: number, signal?: AbortSignal): Promise<void> {
     const e = record.execution;
     const uuid = e.uuid;
     const poll = (cap = Infinity) => { throw new Later(Math.min(cap, Date.now() + pollDelay(polls, timing))); };
@@ -153,8 +170,17 @@ export function createStepProcessor(deps: StepDeps) {
         return;
       case 'WAITING':
       case 'PREPARING': {
-        const result = await prepareComponents(record, phase);
+        const result = await prepareComponents(record, phase, signal);
         if (result === 'failed') return;
+        const deadline = prepareDeadline(record);
+        // Too late is a failure whatever finished meanwhile: the program could no longer run its booked time.
+        if (Date.now() > deadline) {
+          const pending = inPrepareOrder(record).filter((c) => c.phase !== 'AVAILABLE').map((c) => c.name ?? c.role);
+          return fail(record, phase, [message('urn:prepare-timeout', 'ERROR',
+            'Not ready by {deadline}, the latest the offer allows{pending}', {
+              deadline: new Date(deadline).toISOString(), pending: pending.length ? `: ${pending.join(', ')} still preparing` : '',
+            })]);
+        }
         const anyStarted = record.components.some((c) => c.phase !== 'WAITING' && c.phase !== 'INITIALIZING' && c.role !== 'volume');
         if (phase === 'WAITING') {
           if (anyStarted || result === 'available') await move(uuid, 'WAITING', 'PREPARING', 'preparing on the platform');
@@ -165,13 +191,6 @@ export function createStepProcessor(deps: StepDeps) {
           await setPlatformState(db, uuid, { access: accessOf(record) });
           await move(uuid, 'PREPARING', 'AVAILABLE', 'the executable is available');
           return;
-        }
-        const deadline = e.available_start.getTime() + timing.prepareGraceMs;
-        if (Date.now() > deadline) {
-          const pending = inPrepareOrder(record).filter((c) => c.phase !== 'AVAILABLE').map((c) => c.name ?? c.role);
-          return fail(record, 'PREPARING', [message('urn:prepare-timeout', 'ERROR',
-            'Not ready by {deadline}, the latest the offer allows: {pending}', { deadline: new Date(deadline).toISOString(), pending: pending.join(', ') })],
-          undefined, 'CANCELLED');
         }
         // Poll what is preparing, but wake no later than the booked start.
         return poll(e.prepare_start.getTime() > Date.now() ? e.prepare_start.getTime() : Infinity);
@@ -189,7 +208,9 @@ export function createStepProcessor(deps: StepDeps) {
         if (s.status === 'failed') {
           return fail(record, 'AVAILABLE', [message('urn:platform-failure', 'ERROR', 'The executable failed: {reason}', { reason: s.reason })], exe);
         }
+        if (s.status === 'available') await outputs.live(ctx);
         if (s.status === 'finished') {
+          await keepOutput(ctx);
           if (s.exitCode !== 0) {
             return fail(record, 'AVAILABLE', [message('urn:exit-code', 'ERROR', 'The executable exited with code {code}: {log}', {
               code: s.exitCode, log: (s.logTail ?? []).join('\n'),
@@ -235,8 +256,10 @@ export function createStepProcessor(deps: StepDeps) {
     // Stale: the execution moved on (release jobs stay useful after FAILED/CANCELLED only).
     if (!record || record.execution.phase !== phase) return;
     const polls = job.data.polls ?? 0;
+    const preparing = phase === 'WAITING' || phase === 'PREPARING';
+    const watch = preparing ? watchStep(db, uuid, phase, prepareDeadline(record)) : undefined;
     try {
-      await step(record, phase, polls);
+      await step(record, phase, polls, watch?.signal);
     } catch (err) {
       if (err instanceof Later) {
         await job.updateData({ ...job.data, polls: polls + 1 });
@@ -256,6 +279,8 @@ export function createStepProcessor(deps: StepDeps) {
         return;
       }
       throw err;
+    } finally {
+      watch?.stop();
     }
   };
 }

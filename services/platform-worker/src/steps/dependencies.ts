@@ -1,4 +1,5 @@
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
+import { findReferenced } from '../platforms/references.js';
 
 // Components with a lifecycle, in the order they are prepared; release goes data first, storage last.
 const PREPARE_ORDER = ['storage', 'data', 'compute', 'executable'] as const;
@@ -10,8 +11,10 @@ const byOrder = (order: readonly string[]) => (record: ExecutionRecord): Compone
 export const inPrepareOrder = byOrder(PREPARE_ORDER);
 export const inReleaseOrder = byOrder(RELEASE_ORDER);
 
-const named = (record: ExecutionRecord, name: unknown) =>
-  record.components.filter((c) => (c.role === 'storage' || c.role === 'data') && c.name === name);
+const named = (record: ExecutionRecord, ref: unknown) => {
+  const c = findReferenced(record, ref);
+  return c ? [c] : [];
+};
 
 /**
  * What must be AVAILABLE before a component may start preparing: data needs its storage; compute

@@ -1,6 +1,19 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envInt } from '@eb/core';
+import { egressPolicy, envInt, type EgressPolicy } from '@eb/core';
+
+/**
+ * `readonly`: the image's filesystem cannot be written; /tmp, /var/tmp and /run are sized tmpfs.
+ * `sized`: writable, bounded by the storage driver (StorageOpt size; needs overlay2 on xfs with pquota).
+ * `writable`: writable and unbounded (only for engines where the operator bounds disk otherwise).
+ */
+export type RootfsMode = 'readonly' | 'sized' | 'writable';
+
+/**
+ * `public`: the internet only (the host, private and link-local networks dropped by iptables rules);
+ * `none`: no network beyond the execution's own; `open`: anything but the host itself.
+ */
+export type ContainerEgress = 'public' | 'none' | 'open';
 
 export interface DockerSettings {
   socketPath: string;
@@ -10,11 +23,34 @@ export interface DockerSettings {
   bindIp: string;
   publicHost: string;
   pull: boolean;
-  allowPrivileged: boolean;
   downloadAttempts: number;
+  /** The engine's log driver for containers (default `local`, which keeps output byte for byte). */
+  logDriver?: string;
   /** How storage is made: sized loop-mounted filesystems, or plain directories; detected when unset. */
   storage?: 'loop' | 'dir';
+  /** Where the stager may fetch data from. */
+  egress: EgressPolicy;
+  /** Processes a container may have at once. */
+  pidsLimit: number;
+  /** Capabilities kept after dropping all (Docker's names without CAP_). */
+  capAdd: string[];
+  rootfs: RootfsMode;
+  /** Size of each tmpfs (readonly rootfs) or of the writable layer (sized), in MiB. */
+  scratchMib: number;
+  containerEgress: ContainerEgress;
+  /** Whether the worker installs the iptables rules that keep containers off the host and private networks. */
+  firewall: boolean;
 }
+
+// Enough for a process that changes user or owns files it creates, binds low ports, signals its children.
+const DEFAULT_CAPS = 'CHOWN,DAC_OVERRIDE,FOWNER,SETUID,SETGID,NET_BIND_SERVICE,KILL';
+
+const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!(allowed as readonly string[]).includes(v)) throw new Error(`${name} must be one of ${allowed.join(', ')}, not '${v}'`);
+  return v as T;
+};
 
 export function dockerSettings(): DockerSettings {
   const bindIp = process.env.EB_DOCKER_BIND_IP ?? '127.0.0.1';
@@ -24,8 +60,15 @@ export function dockerSettings(): DockerSettings {
     bindIp,
     publicHost: process.env.EB_DOCKER_PUBLIC_HOST ?? bindIp,
     pull: process.env.EB_DOCKER_PULL !== 'false',
-    allowPrivileged: process.env.EB_DOCKER_ALLOW_PRIVILEGED === 'true',
     downloadAttempts: envInt('EB_DOWNLOAD_ATTEMPTS', 4),
+    ...(process.env.EB_DOCKER_LOG_DRIVER ? { logDriver: process.env.EB_DOCKER_LOG_DRIVER } : {}),
     ...(process.env.EB_DOCKER_STORAGE === 'loop' || process.env.EB_DOCKER_STORAGE === 'dir' ? { storage: process.env.EB_DOCKER_STORAGE } : {}),
+    egress: egressPolicy(),
+    pidsLimit: envInt('EB_DOCKER_PIDS_LIMIT', 512),
+    capAdd: (process.env.EB_DOCKER_CAPS ?? DEFAULT_CAPS).split(',').map((c) => c.trim().toUpperCase()).filter(Boolean),
+    rootfs: oneOf('EB_DOCKER_ROOTFS', ['readonly', 'sized', 'writable'], 'readonly'),
+    scratchMib: envInt('EB_DOCKER_SCRATCH_MIB', 512),
+    containerEgress: oneOf('EB_DOCKER_EGRESS', ['public', 'none', 'open'], 'public'),
+    firewall: process.env.EB_DOCKER_FIREWALL !== 'false',
   };
 }

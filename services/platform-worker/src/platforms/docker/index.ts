@@ -3,15 +3,22 @@ import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { Logger } from 'pino';
 import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
-import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
+import { findReferenced } from '../references.js';
+import { containerLabels } from '../container-labels.js';
 import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
+import { containerOutput } from './output.js';
 import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
+import { hardenedHostConfig } from './hardening.js';
+import { resolveImage } from './image.js';
+import { ensureExecutionNetwork, installFirewall, removeExecutionNetwork } from './network.js';
 
 const GiB = 2 ** 30;
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
@@ -27,10 +34,18 @@ export class DockerPlatform implements PlatformAdapter {
   readonly name = 'docker';
   readonly docker: Docker;
   private storageMode: Promise<StorageMode>;
+  private firewall: Promise<boolean> | undefined;
 
-  constructor(private readonly s: DockerSettings) {
+  constructor(private readonly s: DockerSettings, private readonly logger?: Logger) {
     this.docker = new Docker({ socketPath: s.socketPath });
     this.storageMode = s.storage ? Promise.resolve(s.storage) : detectStorageMode();
+  }
+
+  /** The host rules are installed once per worker, before its first container. */
+  private ensureFirewall(): Promise<boolean> {
+    if (!this.s.firewall) return Promise.resolve(false);
+    this.firewall ??= installFirewall(this.s.containerEgress, this.logger ?? (console as unknown as Logger));
+    return this.firewall;
   }
 
   async ping(): Promise<boolean> {
@@ -41,8 +56,8 @@ export class DockerPlatform implements PlatformAdapter {
     return join(this.s.dataDir, ctx.record.execution.uuid, c.uuid);
   }
 
-  private storageNamed(ctx: ComponentContext, name: unknown): ComponentRow | undefined {
-    return ctx.record.components.find((c) => c.role === 'storage' && c.name === name);
+  private storageNamed(ctx: ComponentContext, ref: unknown): ComponentRow | undefined {
+    return findReferenced(ctx.record, ref, ['storage']);
   }
 
   /** Where a data component's file lives: its storage's directory, or a directory of its own. */
@@ -77,7 +92,9 @@ export class DockerPlatform implements PlatformAdapter {
     const sizeGib = (storage?.spec as { size?: { min?: number } } | undefined)?.size?.min;
     try {
       const r = await download(url, this.dataDir(ctx, ctx.component), fileNameFor(url, ctx.component.name ?? 'data'), {
+        policy: this.s.egress,
         attempts: this.s.downloadAttempts,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
         onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
         ...(spec.checksum ? { checksum: spec.checksum } : {}),
         ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB } : {}),
@@ -89,39 +106,10 @@ export class DockerPlatform implements PlatformAdapter {
     }
   }
 
-  /** Finds the image locally (by digest, then by location), pulling it when allowed. */
-  private async resolveImage(exe: DockerContainer): Promise<string> {
-    const digest = exe.image?.digest;
-    const locations = exe.image?.locations ?? [];
-    const candidates = [
-      ...(digest ? [digest, ...locations.map((l) => `${l.replace(/[:@].*$/, '')}@${digest}`)] : []),
-      ...locations,
-    ];
-    for (const ref of candidates) {
-      const info = await this.docker.getImage(ref).inspect().catch(() => undefined);
-      if (info && (!digest || info.Id === digest || (info.RepoDigests ?? []).some((d) => d.endsWith(`@${digest}`)))) return info.Id;
-    }
-    if (this.s.pull) {
-      const errors: string[] = [];
-      for (const loc of locations) {
-        const ref = digest ? `${loc.replace(/[:@].*$/, '')}@${digest}` : loc;
-        try {
-          const stream = await this.docker.pull(ref);
-          await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (e) => (e ? reject(e) : resolve())));
-          return (await this.docker.getImage(ref).inspect()).Id;
-        } catch (err) {
-          errors.push(`${ref}: ${(err as Error).message.split('\n')[0]}`);
-        }
-      }
-      throw new Error(`the image is not on this engine and could not be pulled (${errors.join('; ') || 'no location given'})`);
-    }
-    throw new Error(`the image ${digest ?? locations[0] ?? ''} is not on this engine and pulling is off`);
-  }
-
   private binds(ctx: ComponentContext): string[] {
     return ctx.record.components.filter((c) => c.role === 'volume').map((v) => {
       const mount = v.spec as SimpleVolumeMount;
-      const target = ctx.record.components.find((c) => (c.role === 'storage' || c.role === 'data') && c.name === mount.resource)!;
+      const target = findReferenced(ctx.record, mount.resource)!;
       const host = target.role === 'storage' ? this.dirFor(ctx, target) : this.dataDir(ctx, target);
       return `${host}:${mount.path}:${mount.mode === 'READWRITE' ? 'rw' : 'ro'}`;
     });
@@ -135,26 +123,33 @@ export class DockerPlatform implements PlatformAdapter {
     const exe = ctx.component.spec as DockerContainer;
     let image: string;
     try {
-      image = await this.resolveImage(exe);
+      image = await resolveImage(this.docker, exe, this.s.pull);
     } catch (err) {
       return { state: { failed: (err as Error).message } };
     }
     const ports = (exe.network?.ports ?? []).filter((p) => p.internal?.port);
     const key = (p: { internal?: { port?: number }; protocol?: string }) => `${p.internal!.port}/${p.protocol?.toUpperCase() === 'UDP' ? 'udp' : 'tcp'}`;
+    await this.ensureFirewall();
+    const network = await ensureExecutionNetwork(this.docker, e.uuid, this.s.containerEgress);
     const container = await this.docker.createContainer({
       name,
       Image: image,
       ...(exe.command?.length ? { Cmd: exe.command } : {}),
       ...(exe.entrypoint ? { Entrypoint: [exe.entrypoint] } : {}),
       Env: Object.entries(exe.environment ?? {}).map(([k, v]) => `${k}=${v}`),
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
+      Labels: { ...containerLabels(ctx.record, ctx.component, 'execution'), [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
       ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
       HostConfig: {
+        ...hardenedHostConfig(this.s),
         NanoCpus: e.cores * 1e9,
         Memory: e.memory_gib * GiB,
+        // No swap beyond the memory limit: the booked memory is the bound.
+        MemorySwap: e.memory_gib * GiB,
         Binds: this.binds(ctx),
+        NetworkMode: network,
         PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
-        Privileged: this.s.allowPrivileged && exe.privileged === true,
+        // json-file stores logs as JSON strings and so rewrites invalid UTF-8; `local` keeps the bytes.
+        LogConfig: { Type: this.s.logDriver ?? 'local', Config: {} },
       },
     }).catch(async (err: unknown) => {
       // Another worker created it between our inspect and create.
@@ -218,6 +213,13 @@ export class DockerPlatform implements PlatformAdapter {
     });
   }
 
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
+    return info && containerOutput(this.docker, info.Id, stream, maxBytes);
+  }
+
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
     switch (ctx.component.role) {
       case 'executable': {
@@ -226,11 +228,13 @@ export class DockerPlatform implements PlatformAdapter {
           if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or removal already under way
         });
         const still = await c.inspect().then(() => true, () => false);
+        if (!still) await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
         return { done: !still, ...(still ? {} : { messages: [message('urn:released', 'INFO', 'Container removed', {})] }) };
       }
       case 'storage':
       case 'data': {
-        await removeStorage(this.dirFor(ctx, ctx.component));
+        // A download still writing (a cancel that overtook it) keeps the mount busy: try again shortly.
+        if (!(await removeStorage(this.dirFor(ctx, ctx.component)))) return { done: false };
         // The execution's own directory goes with its last component.
         if (ctx.component.role === 'storage' || !this.storageNamed(ctx, (ctx.component.spec as DataResource).storage)) {
           await rm(join(this.s.dataDir, ctx.record.execution.uuid), { recursive: true, force: true }).catch(() => undefined);

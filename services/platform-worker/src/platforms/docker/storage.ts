@@ -35,8 +35,14 @@ export async function createStorage(path: string, sizeGib: number, mode: Storage
   await chmod(path, 0o777);
 }
 
-export async function removeStorage(path: string): Promise<void> {
-  if (await isMounted(path)) await run('umount', [path]);
+/** Unmounts and removes the storage; false while it is still busy (a writer has it open). */
+export async function removeStorage(path: string): Promise<boolean> {
+  if (await isMounted(path)) {
+    const busy = await run('umount', [path]).then(() => false, (err: Error) => /busy/i.test(err.message));
+    if (busy) return false;
+    if (await isMounted(path)) throw new Error(`could not unmount ${path}`);
+  }
   await rm(`${path}.img`, { force: true });
   await rm(path, { recursive: true, force: true });
+  return true;
 }

@@ -1,7 +1,11 @@
 import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { Kinds, type DockerContainer } from '@eb/schema';
+import { Kinds, type DataResource, type DockerContainer } from '@eb/schema';
+import { EgressRefused, checkUrlStatically, egressPolicy, resolveForFetch } from '@eb/core';
 import type { ComponentRow } from '@eb/db';
-import { PermanentPlatformError, type ComponentContext, type ComponentStatus, type PlatformAdapter, type StepOutput } from '../adapter.js';
+import {
+  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
+} from '../adapter.js';
+import { tailOf } from '../output-tail.js';
 import type { KubernetesSettings } from './config.js';
 import { LABEL_COMPONENT, claimFor, executableJob, executablePod, executableService, objectName, pvc, stagingJob } from './objects.js';
 
@@ -56,6 +60,25 @@ export class KubernetesPlatform implements PlatformAdapter {
 
   private get ns() { return this.s.namespace; }
 
+  /**
+   * The staging Job fetches inside the cluster, out of the worker's reach: its URL is checked here, under
+   * the same policy as the Docker stager (a NetworkPolicy on the namespace should back this up, since the
+   * Job resolves the name again and follows redirects itself).
+   */
+  private async checkEgress(location: string | undefined): Promise<void> {
+    const policy = this.s.egress ?? egressPolicy();
+    try {
+      const url = checkUrlStatically(policy, location ?? '');
+      // A name only the cluster's DNS knows cannot be checked here; the NetworkPolicy is the guard then.
+      await resolveForFetch(policy, url).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN') throw err;
+      });
+    } catch (err) {
+      if (err instanceof EgressRefused) throw new PermanentPlatformError(`refused by the broker's egress policy: ${err.message}`);
+      throw err;
+    }
+  }
+
   private isBatch(ctx: ComponentContext): boolean {
     return !ctx.record.execution.interactive;
   }
@@ -70,6 +93,7 @@ export class KubernetesPlatform implements PlatformAdapter {
         return { state: { claim: objectName(record.execution.uuid, c.uuid) } };
       }
       case 'data': {
+        await this.checkEgress((c.spec as DataResource).location);
         if (claimFor(record, c) === c) {
           await k8s('create claim', () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: pvc(record, c, 1, this.s) }), { conflictOk: true });
         }
@@ -146,6 +170,18 @@ export class KubernetesPlatform implements PlatformAdapter {
     }
   }
 
+  /**
+   * The owner may extend a running execution (a longer available duration): the Job's deadline, fixed
+   * when it was made, is moved on to match, or the cluster would stop it at the old end.
+   */
+  private async followExtension(name: string, deadlineS: number | undefined, availableMs: number): Promise<void> {
+    const wanted = Math.ceil(availableMs / 1000);
+    if (deadlineS === undefined || deadlineS >= wanted) return;
+    await k8s('extend job deadline', () => this.batch.patchNamespacedJob({
+      name, namespace: this.ns, body: [{ op: 'replace', path: '/spec/activeDeadlineSeconds', value: wanted }],
+    }));
+  }
+
   private async jobStatus(ctx: ComponentContext, name: string): Promise<ComponentStatus & StepOutput> {
     const job = await k8s('read job', () => this.batch.readNamespacedJob({ name, namespace: this.ns }), { notFound: undefined });
     if (!job) return { status: 'failed', reason: `the job ${name} is gone` };
@@ -153,6 +189,7 @@ export class KubernetesPlatform implements PlatformAdapter {
     const pull = this.pullFailure(pods);
     if (pull) return { status: 'failed', reason: `the image could not be pulled (${pull})` };
     const done = (job.status?.succeeded ?? 0) > 0 || (job.status?.failed ?? 0) > 0;
+    if (!done) await this.followExtension(name, job.spec?.activeDeadlineSeconds, ctx.record.execution.available_ms);
     if (done) {
       const pod = pods.at(-1);
       const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
@@ -181,6 +218,22 @@ export class KubernetesPlatform implements PlatformAdapter {
         .replace('{port}', String(p.internal!.port)).replace('{path}', p.path ? (p.path.startsWith('/') ? p.path : `/${p.path}`) : '/'),
     }));
     return { status: 'available', access };
+  }
+
+  /** A pod's log is its containers' stdout and stderr together: one stream, shown as stdout. */
+  readonly outputStreams: readonly OutputStream[] = ['stdout'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (stream !== 'stdout' || ctx.component.role !== 'executable') return undefined;
+    const name = objectName(ctx.record.execution.uuid, ctx.component.uuid);
+    const pod = this.isBatch(ctx)
+      ? (await this.podsOf(ctx.component)).at(-1)
+      : await k8s('read pod', () => this.core.readNamespacedPod({ name, namespace: this.ns }), { notFound: undefined });
+    // A container that has not started has no log yet (the API would answer 400).
+    const started = pod?.status?.containerStatuses?.some((c) => c.state?.running || c.state?.terminated);
+    if (!pod?.metadata?.name || !started) return undefined;
+    const text = await k8s('read log', () => this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: this.ns, container: 'executable' }), { notFound: undefined });
+    return text === undefined ? undefined : tailOf(text, maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {

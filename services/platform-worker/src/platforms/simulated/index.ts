@@ -1,6 +1,7 @@
 import { envDurationMs } from '@eb/core';
-import type { DockerContainer } from '@eb/schema';
-import type { ComponentContext, ComponentStatus, PlatformAdapter, StepOutput } from '../adapter.js';
+import { message, type DockerContainer, type MessageItem } from '@eb/schema';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
+import { tailOf } from '../output-tail.js';
 
 export interface SimulatedTimings {
   prepareMs: number;
@@ -18,11 +19,17 @@ export function simulatedTimings(): SimulatedTimings {
 
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 
+/** Said on every execution's executable, so nobody mistakes a simulated COMPLETED for a real run. */
+export const SIMULATED_NOTICE = 'urn:simulated-platform';
+const notice = (): MessageItem => message(SIMULATED_NOTICE, 'WARN',
+  'Simulated platform (EB_PLATFORM=simulated): nothing really runs; the phases and timings are made up');
+
 /**
  * A platform that runs nothing but keeps time like one: storage and compute are ready at once, data
  * staging and image preparation take the prepare time, a batch run the run time, release the release
  * time. For demos and tests of the lifecycle. An executable's environment may set SIMULATED_PREPARE_MS,
- * SIMULATED_RUN_MS and SIMULATED_EXIT_CODE; SIMULATED_DATA_FAIL=1 makes data staging fail.
+ * SIMULATED_RUN_MS and SIMULATED_EXIT_CODE; SIMULATED_DATA_FAIL=1 makes data staging fail;
+ * SIMULATED_STDOUT and SIMULATED_STDERR are what it prints once started.
  */
 export class SimulatedPlatform implements PlatformAdapter {
   readonly name = 'simulated';
@@ -43,7 +50,7 @@ export class SimulatedPlatform implements PlatformAdapter {
     if (num(ctx.state.readyAt) !== undefined) return {};
     const role = ctx.component.role;
     const ms = role === 'data' || role === 'executable' ? this.ms(ctx, 'SIMULATED_PREPARE_MS', this.t.prepareMs) : 0;
-    return { state: { readyAt: Date.now() + ms } };
+    return { state: { readyAt: Date.now() + ms }, ...(role === 'executable' ? { messages: [notice()] } : {}) };
   }
 
   async start(ctx: ComponentContext): Promise<StepOutput> {
@@ -66,6 +73,15 @@ export class SimulatedPlatform implements PlatformAdapter {
     }
     const exitCode = Number(this.env(ctx).SIMULATED_EXIT_CODE ?? 0);
     return { status: 'finished', exitCode, logTail: [`simulated run finished with exit code ${exitCode}`] };
+  }
+
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (ctx.component.role !== 'executable' || num(ctx.state.startedAt) === undefined) return undefined;
+    const env = this.env(ctx);
+    const text = stream === 'stdout' ? env.SIMULATED_STDOUT ?? `simulated run of ${ctx.component.name ?? ctx.component.uuid}\n` : env.SIMULATED_STDERR ?? '';
+    return tailOf(text, maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {

@@ -1,5 +1,8 @@
 import { Kinds, type DockerContainer } from '@eb/schema';
-import { PermanentPlatformError, type ComponentContext, type ComponentStatus, type PlatformAdapter, type StepOutput } from '../adapter.js';
+import {
+  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
+} from '../adapter.js';
+import { tailOf } from '../output-tail.js';
 import type { SkahaSettings } from './config.js';
 import type { TokenSource } from './token.js';
 
@@ -128,6 +131,17 @@ export class SkahaPlatform implements PlatformAdapter {
     const res = await this.call(ctx, 'GET', `/${id}?view=logs`);
     if (!res.ok) return [];
     return (await res.text()).split('\n').filter(Boolean).slice(-20);
+  }
+
+  /** Skaha's `?view=logs` is the session's one log. */
+  readonly outputStreams: readonly OutputStream[] = ['stdout'];
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    const id = ctx.state.sessionId as string | undefined;
+    if (stream !== 'stdout' || ctx.component.role !== 'executable' || !id) return undefined;
+    const res = await this.call(ctx, 'GET', `/${id}?view=logs`);
+    if (!res.ok) return undefined;
+    return tailOf(Buffer.from(await res.arrayBuffer()), maxBytes);
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {

@@ -1,0 +1,39 @@
+import { Kinds, type ExecutionPhase } from '@eb/schema';
+import type { ExecutionRow } from '@eb/db';
+
+export type ConnectorStatus = 'PREPARING' | 'AVAILABLE' | 'FINISHED';
+
+export interface SessionConnector {
+  kind: string;
+  status: ConnectorStatus;
+  protocol: string;
+  location?: string;
+}
+
+export const OUTPUT_STREAMS = ['stdout', 'stderr'] as const;
+export type OutputStreamName = (typeof OUTPUT_STREAMS)[number];
+
+const KIND: Record<OutputStreamName, string> = { stdout: Kinds.stdoutConnector, stderr: Kinds.stderrConnector };
+
+/** Where an execution's output stream is read (upstream's path, served on /executions too). */
+export function outputLocation(baseUrl: string, uuid: string, stream: OutputStreamName): string {
+  return `${baseUrl}/sessions/${uuid}/docker/${stream}-get`;
+}
+
+/** PREPARING until the executable runs (no location yet), AVAILABLE while it does, FINISHED after. */
+function statusIn(phase: ExecutionPhase): ConnectorStatus {
+  if (phase === 'AVAILABLE' || phase === 'RUNNING') return 'AVAILABLE';
+  if (['INITIAL', 'OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING'].includes(phase)) return 'PREPARING';
+  return 'FINISHED';
+}
+
+/** One connector per output stream the platform gives back for this execution. */
+export function outputConnectors(e: ExecutionRow, baseUrl: string): SessionConnector[] {
+  const status = statusIn(e.phase);
+  return e.outputs
+    .filter((s): s is OutputStreamName => (OUTPUT_STREAMS as readonly string[]).includes(s))
+    .map((stream) => ({
+      kind: KIND[stream], status, protocol: 'HTTP',
+      ...(status === 'PREPARING' ? {} : { location: outputLocation(baseUrl, e.uuid, stream) }),
+    }));
+}
