@@ -5,7 +5,7 @@ import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queu
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { sealerFromEnv } from '@eb/core';
 import { startRefresher } from './credentials/refresher.js';
-import { createStepProcessor } from './steps/advance.js';
+import { createStepProcessor } from './steps/process.js';
 import { stepTiming } from './steps/timing.js';
 import { outputSettings } from './steps/output.js';
 import { startReconciler } from './reconcile/reconciler.js';
@@ -37,7 +37,7 @@ if (platform instanceof DockerPlatform) {
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);
-const stepSeconds = metrics.histogram('eb_step_duration_seconds', 'Time a worker spent on one step, by phase', ['phase'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+const stepSeconds = metrics.histogram('eb_step_duration_seconds', 'Time a worker spent on one phase action, by phase', ['phase'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 const expiredOffers = metrics.counter('eb_offers_expired_total', 'Offers that expired unaccepted (found by this worker)');
 metrics.gauge('eb_executions', 'Executions on this platform, by phase', ['phase'], async (g) => {
   g.reset();
@@ -53,15 +53,9 @@ const processStep = createStepProcessor({
   db: database.db, queue, platform, timing: stepTiming(), logger, outputs: outputSettings(),
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
   onCapacityFreed: () => earlyStarter.poke(),
+  onAction: (phase, seconds) => stepSeconds.observe({ phase }, seconds),
 });
-const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, token) => {
-  const end = stepSeconds.startTimer({ phase: job.data.phase });
-  try {
-    await processStep(job, token);
-  } finally {
-    end();
-  }
-}, {
+const worker = new Worker<StepJob>(stepQueueName(platformName), processStep, {
   connection: workerRedis,
   prefix: queuePrefix(),
   concurrency: envInt('EB_WORKER_CONCURRENCY', 20),
@@ -70,7 +64,7 @@ const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, toke
   stalledInterval: envDurationMs('EB_STALLED_INTERVAL', 'PT30S'),
 });
 worker.on('failed', (job, err) => {
-  stepErrors.inc({ phase: job?.data.phase ?? 'unknown' });
+  stepErrors.inc({ phase: job?.data.phase ?? 'pass' });
   logger.warn({ job: job?.id, err: err.message }, 'step failed');
 });
 worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));

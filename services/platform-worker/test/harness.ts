@@ -1,9 +1,9 @@
 import { Worker } from 'bullmq';
 import { acceptExecution, findExecution, type DatabaseHandle, type ExecutionRecord, type PlatformCapacity } from '@eb/db';
-import { StepQueues, enqueueStep, keepCredential, redisConnection, stepQueueName, type Sealer, type StepJob } from '@eb/core';
+import { StepQueues, keepCredential, wakeExecution, redisConnection, stepQueueName, type Sealer, type StepJob } from '@eb/core';
 import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
-import { createStepProcessor } from '../src/steps/advance.js';
+import { createStepProcessor } from '../src/steps/process.js';
 import type { PlatformAdapter } from '../src/platforms/adapter.js';
 import type { StepTiming } from '../src/steps/timing.js';
 import { EarlyStarter } from '../src/schedule/start-early.js';
@@ -59,7 +59,7 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
       const accepted = await acceptExecution(db.db, uuid);
       if (accepted.outcome !== 'accepted') throw new Error(`offer not accepted: ${accepted.outcome}`);
       if (o.owner) await keepCredential(db.db, o.owner.sealer, uuid, { subject: 'owner', token: o.owner.token, expiresAt: Date.now() + 3_600_000 });
-      if (o.enqueue !== false) await enqueueStep(queue, uuid, 'ACCEPTED');
+      if (o.enqueue !== false) await wakeExecution(queue, uuid);
       return uuid;
     },
     ended: (uuid, timeoutMs = 30_000) => until(async () => {

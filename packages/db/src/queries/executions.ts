@@ -132,8 +132,10 @@ export async function transitionExecution(
   from: ExecutionPhase,
   to: ExecutionPhase,
   note?: string,
+  /** Only if its booked available time has ended, as stored now (an extension may have moved it). */
+  onlyIfEnded = false,
 ): Promise<boolean> {
-  return (await applyPhase(db, [uuid], from, to, note)).length === 1;
+  return (await applyPhase(db, [uuid], from, to, note, onlyIfEnded)).length === 1;
 }
 
 /**

@@ -1,13 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { canTransition, componentEffects, type ExecutionPhase } from '@eb/schema';
+import { canTransition, componentEffects, releasesBookingAtOnce, type ExecutionPhase } from '@eb/schema';
 import type { Database } from '../schema.js';
 
 /** Channel on which every committed phase change is announced (payload: execution uuid). */
 export const PHASE_CHANNEL = 'eb_execution_phase';
-
-// Offers that end unaccepted give their hold back at once, and so does a completed execution (its
-// platform release is already done). FAILED and CANCELLED keep theirs until the platform is released.
-const RELEASES_HOLD: readonly ExecutionPhase[] = ['REJECTED', 'EXPIRED', 'COMPLETED'];
 
 /**
  * Moves executions from one phase to another as a compare-and-set on the current phase, and records
@@ -20,17 +16,20 @@ export async function applyPhase(
   from: ExecutionPhase,
   to: ExecutionPhase,
   note?: string,
+  /** Only executions whose booked available time has ended (re-checked in the same statement). */
+  onlyIfEnded = false,
 ): Promise<string[]> {
   if (!canTransition(from, to)) throw new Error(`illegal transition ${from} -> ${to}`);
   if (uuids.length === 0) return [];
   const effect = componentEffects[to];
-  const releaseHold = RELEASES_HOLD.includes(to) || (from === 'OFFERED' && to === 'CANCELLED');
+  // Which phases give the booking back at once is the state machine's (bookingRelease in @eb/schema).
+  const releaseHold = releasesBookingAtOnce(from, to);
   // One statement, so one round trip and atomic even outside a transaction: the move, its history,
   // what it does to the components, the hold it gives back, and the notification.
   const { rows } = await sql<{ uuid: string }>`
     with moved as (
       update executions set phase = ${to}, modified = clock_timestamp()
-      where uuid = any(${uuids}::uuid[]) and phase = ${from}
+      where uuid = any(${uuids}::uuid[]) and phase = ${from} and (not ${onlyIfEnded} or release_start <= clock_timestamp())
       returning uuid
     ), recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)

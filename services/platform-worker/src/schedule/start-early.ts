@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { message } from '@eb/schema';
 import { earlyStartCandidates, moveBookedStart, readCalendar, type Db, type EarlyCandidate } from '@eb/db';
-import { FreeCalendar, stepJobId, type StepJob } from '@eb/core';
+import { FreeCalendar, wakeExecution, type StepJob } from '@eb/core';
 
 type TimedCalendar = FreeCalendar & { now: number };
 
@@ -109,20 +109,8 @@ export class EarlyStarter {
     return snapshot && Object.assign(new FreeCalendar(snapshot, horizonMs), { now: snapshot.now.getTime() });
   }
 
-  /**
-   * Brings the execution's parked step forward to its new start. A step under way may have read the
-   * old start and be about to park itself until then: wait for it to park, then bring it forward.
-   */
+  /** Brings the execution's sleeping job forward to its new start (waiting out a pass under way). */
   private async wake(c: EarlyCandidate, at: number): Promise<void> {
-    for (let tries = 0; tries < 40; tries++) {
-      const job = await this.queue.getJob(stepJobId(c.uuid, c.phase));
-      const state = job ? await job.getState() : 'unknown';
-      if (state === 'delayed') {
-        await job!.changeDelay(Math.max(0, at - Date.now())).catch(() => undefined);
-        return;
-      }
-      if (state !== 'active') return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await wakeExecution(this.queue, c.uuid, at - Date.now());
   }
 }
