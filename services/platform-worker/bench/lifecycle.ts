@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
-import { connectDatabase, countBaselineChainsAt, createBaselineChains, findExecutions, migrateToLatest, upsertPlatform } from '@eb/db';
+import { connectDatabase, countBaselineChainsAt, countExecutionsByPhase, createBaselineChains, findExecutions, migrateToLatest, upsertPlatform } from '@eb/db';
 import { StepQueues, acceptOffer, envInt, envString, redisConnection } from '@eb/core';
 import { storeSeparateOffers } from '@eb/tests/support/offers.js';
 import type { ChainJob } from './baseline-worker.js';
@@ -47,7 +47,7 @@ async function broker() {
   const conn = redisConnection(redisUrl);
   const queues = new StepQueues(conn, prefix);
   const logger = pino({ level: 'silent' });
-  const sets = await storeSeparateOffers(database.db, platform, Array.from({ length: N }, () => ({ prepareMs: 1000, durationMs: 600_000 })));
+  const sets = await storeSeparateOffers(database.db, platform, Array.from({ length: N }, () => ({ prepareMs: 30_000, durationMs: 600_000 })));
   const uuids = sets.map((s) => s.offers[0]!.uuid);
   await new Promise((r) => setTimeout(r, 2000)); // the workers connect
   const started = Date.now();
@@ -58,11 +58,10 @@ async function broker() {
   const acceptSeconds = (Date.now() - started) / 1000;
   const terminal = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
   const deadline = Date.now() + 10 * 60_000;
-  let records = await findExecutions(database.db, uuids);
-  while (Date.now() < deadline && records.some((r) => !terminal.has(r.execution.phase))) {
-    await new Promise((r) => setTimeout(r, 200));
-    records = await findExecutions(database.db, uuids);
-  }
+  // A cheap count while they run (as the baseline's), the whole records once all have ended.
+  const ended = async () => (await countExecutionsByPhase(database.db, platform)).filter((p) => terminal.has(p.phase)).reduce((n, p) => n + p.count, 0);
+  while (Date.now() < deadline && (await ended()) < N) await new Promise((r) => setTimeout(r, 20));
+  const records = await findExecutions(database.db, uuids);
   let duplicated = 0;
   let lost = 0;
   let last = started;

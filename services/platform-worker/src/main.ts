@@ -15,7 +15,9 @@ import { DockerPlatform } from './platforms/docker/index.js';
 import { engineCapacity } from './platforms/docker/capacity.js';
 
 const logger = createLogger('platform-worker');
-const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20) });
+// Every write of a worker is redone if lost (compare-and-set moves, idempotent platform calls): no need to
+// wait for each one's WAL flush.
+const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20), relaxedCommit: true });
 if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.db);
 const redisUrl = envString('REDIS_URL', 'redis://127.0.0.1:6379');
 const queueRedis = redisConnection(redisUrl);

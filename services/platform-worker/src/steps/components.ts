@@ -1,5 +1,6 @@
-import { message } from '@eb/schema';
-import { findExecutionRow } from '@eb/db';
+import { message, type LifecyclePhase } from '@eb/schema';
+import type { ComponentRow } from '@eb/db';
+import type { ComponentContext, ComponentStatus, StepOutput } from '../platforms/adapter.js';
 import type { Pass } from './pass.js';
 import { dependenciesOf, inPrepareOrder, inReleaseOrder, waitsForStart } from './dependencies.js';
 
@@ -19,43 +20,18 @@ export async function prepareComponents(pass: Pass, phase: 'WAITING' | 'PREPARIN
 }
 
 async function prepareRound(pass: Pass, phase: 'WAITING' | 'PREPARING'): Promise<{ result: Prepared; progress: boolean }> {
-  const { platform, logger, db } = pass.deps;
-  const e = pass.execution;
-  const started = Date.now() >= e.prepare_start.getTime();
+  const started = Date.now() >= pass.execution.prepare_start.getTime();
   let progress = false;
   for (const c of inPrepareOrder(pass.record)) {
-    const ctx = pass.contextFor(c);
     if (c.phase === 'WAITING') {
       if (waitsForStart(c) && !started) continue;
       if (!dependenciesOf(c, pass.record).every((d) => d.phase === 'AVAILABLE')) continue;
-      await pass.save(ctx, await platform.prepare(ctx));
-      // A cancel may have come, and its release run, while the platform was creating this: if so,
-      // release what was just made, or it would outlive the execution.
-      if ((await findExecutionRow(db, e.uuid))?.phase !== phase) {
-        await platform.release(ctx).catch((err: unknown) => logger.warn({ uuid: e.uuid, err: (err as Error).message }, 'late release failed'));
-        return { result: 'failed', progress };
-      }
-      await pass.moveComponent(c, 'PREPARING', 'preparing');
+      if (!(await begin(pass, c, phase))) return { result: 'failed', progress };
       progress = true;
-    }
-    if (c.phase === 'PREPARING') {
-      const s = await platform.status(ctx);
-      await pass.save(ctx, s);
-      if (s.status === 'failed') {
-        await pass.fail(phase, [message('urn:platform-failure', 'ERROR', 'Preparing [{component}] failed: {reason}', {
-          component: c.name ?? c.role, reason: s.reason,
-        })], c);
-        return { result: 'failed', progress };
-      }
-      if (s.status === 'ready' && c.role === 'executable') {
-        // Starting is idempotent; look at it again in the next round, it may already run.
-        await pass.save(ctx, await platform.start(ctx));
-        progress = true;
-      } else if (s.status !== 'preparing') {
-        if (s.status === 'available' && s.access?.length) await pass.save(ctx, { state: { access: s.access } });
-        await pass.moveComponent(c, 'AVAILABLE', c.role === 'executable' ? 'running' : 'ready');
-        progress = true;
-      }
+    } else if (c.phase === 'PREPARING') {
+      const moved = await lookAgain(pass, c, phase);
+      if (moved === 'failed') return { result: 'failed', progress };
+      progress ||= moved === 'progress';
     }
   }
   const lifecycle = inPrepareOrder(pass.record);
@@ -63,18 +39,87 @@ async function prepareRound(pass: Pass, phase: 'WAITING' | 'PREPARING'): Promise
   return { result: !last || last.phase === 'AVAILABLE' ? 'available' : 'pending', progress };
 }
 
+/**
+ * Has the platform make a component, and asks at once how it is (and starts an executable that is
+ * ready): one that is ready straight away goes PREPARING and AVAILABLE in one change. The change is
+ * made only while the execution is still in `phase`: a cancel may have come, and its release run, while
+ * the platform was making this; then what was just made is released, or it would outlive the execution.
+ */
+async function begin(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING'): Promise<boolean> {
+  const { platform, logger } = pass.deps;
+  const ctx = pass.contextFor(c);
+  const made = await platform.prepare(ctx);
+  Object.assign(ctx.state, made.state);
+  const s = await statusStarting(pass, ctx);
+  const ready = isReady(ctx, s.status);
+  const out = { state: { ...made.state, ...s.state, ...(s.status === 'available' && s.access?.length ? { access: s.access } : {}) }, messages: [...(made.messages ?? []), ...(s.messages ?? [])] };
+  const path: LifecyclePhase[] = ready ? ['PREPARING', 'AVAILABLE'] : ['PREPARING'];
+  if (!(await pass.moveComponent(c, path, ready && c.role === 'executable' ? 'running' : ready ? 'ready' : 'preparing', { ctx, out, whilePhase: phase }))) {
+    await platform.release(ctx).catch((err: unknown) => logger.warn({ uuid: pass.uuid, err: (err as Error).message }, 'late release failed'));
+    return false;
+  }
+  if (s.status === 'failed') await failPreparing(pass, c, phase, s.reason);
+  return s.status !== 'failed';
+}
+
+/** A component under preparation: AVAILABLE once the platform says so; 'failed' if it failed. */
+async function lookAgain(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING'): Promise<'failed' | 'progress' | 'none'> {
+  const ctx = pass.contextFor(c);
+  const s = await statusStarting(pass, ctx);
+  if (s.status === 'failed') {
+    await pass.save(ctx, s);
+    await failPreparing(pass, c, phase, s.reason);
+    return 'failed';
+  }
+  if (!isReady(ctx, s.status)) {
+    await pass.save(ctx, s);
+    return s.started ? 'progress' : 'none';
+  }
+  const out = { state: { ...s.state, ...(s.status === 'available' && s.access?.length ? { access: s.access } : {}) }, ...(s.messages ? { messages: s.messages } : {}) };
+  await pass.moveComponent(c, 'AVAILABLE', c.role === 'executable' ? 'running' : 'ready', { ctx, out });
+  return 'progress';
+}
+
+/** In service: any answer but still preparing, or (for an executable) made but not yet running. */
+function isReady(ctx: ComponentContext, status: ComponentStatus['status']): boolean {
+  return status !== 'preparing' && status !== 'failed' && !(status === 'ready' && ctx.component.role === 'executable');
+}
+
+/** The platform's status of a component; an executable that is ready is started, then asked again. */
+async function statusStarting(pass: Pass, ctx: ComponentContext): Promise<ComponentStatus & StepOutput & { started?: boolean }> {
+  const { platform } = pass.deps;
+  const s = await platform.status(ctx);
+  if (s.status !== 'ready' || ctx.component.role !== 'executable') return s;
+  // Starting is idempotent; ask at once whether it already runs.
+  const begun = await platform.start(ctx);
+  Object.assign(ctx.state, s.state, begun.state);
+  const after = await platform.status(ctx);
+  return { ...after, state: { ...s.state, ...begun.state, ...after.state }, messages: [...(s.messages ?? []), ...(begun.messages ?? []), ...(after.messages ?? [])], started: true };
+}
+
+async function failPreparing(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING', reason: string): Promise<void> {
+  await pass.fail(phase, [message('urn:platform-failure', 'ERROR', 'Preparing [{component}] failed: {reason}', {
+    component: c.name ?? c.role, reason,
+  })], c);
+}
+
 /** Releases components in order (data first, storage last); true once all are released. */
 export async function releaseComponents(pass: Pass, finishing: boolean): Promise<boolean> {
   for (const c of inReleaseOrder(pass.record)) {
     const ctx = pass.contextFor(c);
     if (ctx.state.released === true) continue;
-    if (finishing && ['AVAILABLE', 'RUNNING', 'PREPARING', 'WAITING'].includes(c.phase)) await pass.moveComponent(c, 'RELEASING', 'releasing');
+    const underWay = ['AVAILABLE', 'RUNNING', 'PREPARING', 'WAITING'].includes(c.phase);
     if (c.role === 'executable') await pass.keepOutput(ctx);
     const r = await pass.deps.platform.release(ctx);
-    await pass.save(ctx, r);
-    if (!r.done) return false;
-    await pass.save(ctx, { state: { released: true } });
-    if (finishing && c.phase === 'RELEASING') await pass.moveComponent(c, 'COMPLETED', 'released');
+    if (!r.done) {
+      if (finishing && underWay) await pass.moveComponent(c, 'RELEASING', 'releasing', { ctx, out: r });
+      else await pass.save(ctx, r);
+      return false;
+    }
+    // Released at once: RELEASING and COMPLETED in one change.
+    const out = { state: { ...r.state, released: true }, ...(r.messages ? { messages: r.messages } : {}) };
+    if (finishing && (underWay || c.phase === 'RELEASING')) await pass.moveComponent(c, underWay ? ['RELEASING', 'COMPLETED'] : 'COMPLETED', 'released', { ctx, out });
+    else await pass.save(ctx, out);
   }
   return true;
 }

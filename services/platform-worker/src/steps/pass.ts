@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
+import { componentEffects, message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendComponentMessages, appendExecutionMessages, moveComponent, setPlatformState, transitionExecution,
+  appendComponentMessages, appendExecutionMessages, moveComponent, saveComponent, transitionExecutionAt,
   type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import type { StepJob } from '@eb/core';
@@ -32,6 +32,12 @@ const UNDER_WAY: LifecyclePhase[] = ['INITIALIZING', 'WAITING', 'PREPARING', 'AV
  * run twice (worker killed, Redis restored) applies each change once; platform calls are idempotent.
  */
 export class Pass {
+  /**
+   * Set when something this pass tried did not apply as it expected (a compare-and-set found another
+   * phase): what it holds in memory may then be out of date, and the next action reads it again.
+   */
+  stale = false;
+
   constructor(
     readonly record: ExecutionRecord,
     readonly deps: StepDeps,
@@ -69,34 +75,72 @@ export class Pass {
 
   /** Keeps what the platform handed back: the component's state (merged) and its messages. */
   async save(ctx: ComponentContext, out: StepOutput): Promise<void> {
-    const db = this.deps.db;
-    if (out.state && Object.keys(out.state).length) {
-      Object.assign(ctx.state, out.state);
-      await setPlatformState(db, this.uuid, { [ctx.component.uuid]: ctx.state });
-      (this.execution.platform_state as Record<string, unknown>)[ctx.component.uuid] = { ...ctx.state };
-    }
-    if (out.messages?.length) await appendComponentMessages(db, ctx.component.uuid, out.messages);
+    const state = this.merge(ctx, out) ? ctx.state : undefined;
+    await saveComponent(this.deps.db, this.uuid, ctx.component.uuid, state, out.messages);
   }
 
-  /** The executable's output, read for good before it can be released (its container may go with it). */
-  async keepOutput(ctx: ComponentContext): Promise<void> {
-    if (ctx.state.outputKept) return;
+  /** Merges a platform answer's state into the component's, here and in the record; true if there was any. */
+  private merge(ctx: ComponentContext, out: StepOutput | undefined): boolean {
+    if (!out?.state || Object.keys(out.state).length === 0) return false;
+    Object.assign(ctx.state, out.state);
+    (this.execution.platform_state as Record<string, unknown>)[ctx.component.uuid] = { ...ctx.state };
+    return true;
+  }
+
+  /**
+   * The executable's output, read for good before it can be released (its container may go with it),
+   * kept with any messages about how it ended.
+   */
+  async keepOutput(ctx: ComponentContext, messages: MessageItem[] = []): Promise<void> {
+    if (ctx.state.outputKept) {
+      if (messages.length) await this.save(ctx, { messages });
+      return;
+    }
     await this.outputs.final(ctx);
-    await this.save(ctx, { state: { outputKept: true } });
+    await this.save(ctx, { state: { outputKept: true }, messages });
   }
 
   /**
    * Moves the execution (compare-and-set on `from`, and with `onlyIfEnded` on its booked end as stored
-   * now); false when it had moved on already (or its end was moved later).
+   * now) to `to`, or through a path of phases in one change, keeping `state` in its platform state;
+   * false when it had moved on already (or its end was moved later). What the move does to the
+   * components (@eb/schema's componentEffects) is applied to the record here too.
    */
-  async move(from: ExecutionPhase, to: ExecutionPhase, note: string, onlyIfEnded = false): Promise<boolean> {
-    const moved = await transitionExecution(this.deps.db, this.uuid, from, to, note, onlyIfEnded);
-    if (moved) this.deps.onTransition?.(this.uuid, from, to);
-    return moved;
+  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {}): Promise<boolean> {
+    const path = typeof to === 'string' ? [to] : to;
+    const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, opts);
+    if (!modified) {
+      this.stale = true;
+      return false;
+    }
+    let previous = from;
+    for (const next of path) {
+      this.deps.onTransition?.(this.uuid, previous, next);
+      const effect = componentEffects[next];
+      if (effect) for (const c of this.record.components) if (effect.from.includes(c.phase)) c.phase = effect.to;
+      previous = next;
+    }
+    this.execution.phase = previous;
+    this.execution.modified = modified;
+    if (opts.state) Object.assign(this.execution.platform_state as Record<string, unknown>, opts.state);
+    return true;
   }
 
-  async moveComponent(c: ComponentRow, to: LifecyclePhase, note: string): Promise<void> {
-    if (await moveComponent(this.deps.db, c.uuid, [c.phase], to, note)) c.phase = to;
+  /**
+   * Moves a component (compare-and-set on its phase), in the same statement keeping what the platform
+   * answered for it (`out`, merged into its state) and, with `whilePhase`, only while the execution is
+   * still in that phase. False when it did not move.
+   */
+  async moveComponent(c: ComponentRow, to: LifecyclePhase | LifecyclePhase[], note: string, extra: { ctx?: ComponentContext; out?: StepOutput; whilePhase?: ExecutionPhase } = {}): Promise<boolean> {
+    const state = extra.ctx && this.merge(extra.ctx, extra.out) ? extra.ctx.state : undefined;
+    const moved = await moveComponent(this.deps.db, c.uuid, [c.phase], to, note, {
+      ...(state ? { state } : {}),
+      ...(extra.out?.messages?.length ? { messages: extra.out.messages } : {}),
+      ...(extra.whilePhase ? { whilePhase: extra.whilePhase } : {}),
+    });
+    if (moved) c.phase = typeof to === 'string' ? to : to.at(-1)!;
+    else this.stale = true;
+    return moved;
   }
 
   /** Fails the execution from `from`, with messages on it (and on the component to blame, if any). */

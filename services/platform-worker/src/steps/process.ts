@@ -52,26 +52,35 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
 
   return async function processStep(job: Job<StepJob>, token?: string): Promise<void> {
     const { uuid } = job.data;
+    let record = await findExecutionForStep(db, uuid);
     for (let actions = 0; actions < MAX_ACTIONS; actions++) {
-      const record = await findExecutionForStep(db, uuid);
       if (!record) return;
       const phase = record.execution.phase;
       const polls = job.data.phase === phase ? job.data.polls ?? 0 : 0;
       const preparing = phase === 'WAITING' || phase === 'PREPARING';
       const watch = preparing ? watchStep(db, uuid, phase, prepareDeadline({ execution: record.execution, deps })) : undefined;
       let next: Next;
+      const pass = new Pass(record, deps, outputs, polls, watch?.signal);
       try {
-        next = await act(job, new Pass(record, deps, outputs, polls, watch?.signal));
+        next = await act(job, pass);
       } finally {
         watch?.stop();
       }
       if (next.kind === 'done') return;
-      if (next.kind === 'again') continue;
+      if (next.kind === 'again') {
+        // Its own moves are in the record already; anything else it found changed is read again.
+        if (pass.stale) record = await findExecutionForStep(db, uuid);
+        continue;
+      }
       // Someone may have changed it while this pass looked (a cancel, an earlier start, a longer booking):
       // if so, look again now rather than sleep on what is out of date.
       const now = await findExecutionRow(db, uuid);
-      if (!now || now.phase !== phase || now.modified.getTime() !== record.execution.modified.getTime()) continue;
-      await job.updateData({ uuid, phase, polls: polls + 1, errors: job.data.phase === phase ? job.data.errors ?? 0 : 0 });
+      if (!now || now.phase !== record.execution.phase || now.modified.getTime() !== record.execution.modified.getTime()) {
+        record = await findExecutionForStep(db, uuid);
+        continue;
+      }
+      const errors = job.data.phase === phase ? job.data.errors ?? 0 : 0;
+      await job.updateData({ uuid, phase, polls: polls + 1, ...(errors ? { errors } : {}) });
       await job.moveToDelayed(Math.max(next.at, Date.now()), token);
       throw new DelayedError();
     }

@@ -1,5 +1,4 @@
 import { message } from '@eb/schema';
-import { appendComponentMessages } from '@eb/db';
 import type { Pass } from '../pass.js';
 import { again, lookAt, type Next } from '../next.js';
 
@@ -21,15 +20,15 @@ export async function available(pass: Pass): Promise<Next> {
   }
   if (s.status === 'available') await pass.outputs.live(ctx);
   if (s.status !== 'finished') return endOfBooking(pass, end, pass.poll(end));
-  await pass.keepOutput(ctx);
   const exit = message('urn:exit-code', s.exitCode === 0 ? 'INFO' : 'ERROR', 'The executable exited with code {code}: {log}', {
     code: s.exitCode, log: (s.logTail ?? []).join('\n'),
   });
   if (s.exitCode !== 0) {
+    await pass.keepOutput(ctx);
     await pass.fail('AVAILABLE', [exit], exe);
     return again;
   }
-  await appendComponentMessages(pass.deps.db, exe.uuid, [exit]);
+  await pass.keepOutput(ctx, [exit]);
   await pass.move('AVAILABLE', 'RELEASING', 'the executable finished');
   return again;
 }
@@ -37,6 +36,6 @@ export async function available(pass: Pass): Promise<Next> {
 /** Past the booked end: release (if the end stored now has not been moved later); otherwise `meanwhile`. */
 async function endOfBooking(pass: Pass, end: number, meanwhile: Next): Promise<Next> {
   if (Date.now() < end) return meanwhile;
-  await pass.move('AVAILABLE', 'RELEASING', 'the booked duration ended', true);
+  await pass.move('AVAILABLE', 'RELEASING', 'the booked duration ended', { onlyIfEnded: true });
   return again;
 }

@@ -1,4 +1,3 @@
-import { setPlatformState } from '@eb/db';
 import type { Pass } from '../pass.js';
 import { again, type Next } from '../next.js';
 import { prepareComponents } from '../components.js';
@@ -9,8 +8,7 @@ export async function preparing(pass: Pass): Promise<Next> {
   const result = await prepareComponents(pass, 'PREPARING');
   if (result === 'failed' || (await failIfLate(pass, 'PREPARING'))) return again;
   if (result === 'available') {
-    await setPlatformState(pass.deps.db, pass.uuid, { access: pass.accessOf() });
-    await pass.move('PREPARING', 'AVAILABLE', 'the executable is available');
+    await pass.move('PREPARING', 'AVAILABLE', 'the executable is available', { state: { access: pass.accessOf() } });
     return again;
   }
   // Poll what is preparing, but wake no later than the booked start (storage may start before it).
