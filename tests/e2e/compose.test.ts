@@ -140,7 +140,7 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
       body: JSON.stringify({
         executable: {
           kind: Kinds.dockerContainer, image: { locations: [TEST_IMAGE], digest: imageId },
-          command: ['sh', '-c', 'sleep 1; mkdir -p /www && echo hello-interactive > /www/index.html && exec httpd -f -p 8080 -h /www'],
+          command: ['sh', '-c', 'sleep 1; mkdir -p /tmp/www && echo hello-interactive > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
           network: { ports: [{ access: true, internal: { port: 8080 }, protocol: 'HTTP' }] },
         },
       }),
@@ -153,7 +153,8 @@ suite('docker-compose.yml with the images of scripts/build-images.sh', () => {
       if (['FAILED', 'CANCELLED', 'COMPLETED'].includes(e.phase)) throw new Error(`ended ${e.phase}`);
       return e.phase === 'AVAILABLE' ? e : undefined;
     }, 120_000, 10);
-    const location = available.connectors![0]!.location;
+    // Its access URL, beside the output connectors (stdout-get, stderr-get) every Docker execution has.
+    const location = available.connectors!.find((c) => !/\/docker\/std(out|err)-get$/.test(c.location))!.location;
     expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(await (await fetch(location)).text()).toBe('hello-interactive\n');
     const cancel = await fetch(`${base}/executions/${uuid}`, {

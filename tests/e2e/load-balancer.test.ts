@@ -63,10 +63,11 @@ test('hundreds of open long-polls do not starve other requests, and each gets it
   const t0 = Date.now();
   const quick = await fetch(`${lb.url}/openapi.json`);
   expect(quick.status).toBe(200);
-  expect(Date.now() - t0).toBeLessThan(2000);
+  // Starved, it would wait for the long-polls (4 s); a loaded CI machine still answers well within that.
+  expect(Date.now() - t0).toBeLessThan(3500);
   const answers = await Promise.all(polls);
   expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
-}, 30_000);
+}, 90_000);
 
 test('timeouts outlast the 60 s long-polls', () => {
   const cfg = readFileSync(HAPROXY_CONFIG, 'utf8');
@@ -85,7 +86,7 @@ test('a SIGKILLed replica costs no failed request; it is back in rotation once r
   const deadline = Date.now() + 10_000;
   while ((await openapiCount(replicas[0]!)) === before && Date.now() < deadline) await fetch(`${lb.url}/openapi.json`);
   expect(await openapiCount(replicas[0]!)).toBeGreaterThan(before);
-}, 30_000);
+}, 90_000);
 
 test('paths no API serves get a problem document, with the path safely quoted', async () => {
   const res = await fetch(`${lb.url}/nowhere/%22%5C"quoted\\`);
