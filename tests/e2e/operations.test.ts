@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { acceptExecution, findExecution, migrationProvider } from '@eb/db';
-import { createStepQueue, enqueueStep, redisConnection } from '@eb/core';
+import { createStepQueue, redisConnection, wakeExecution } from '@eb/core';
 import { databaseUrl, freePort, redisUrl, testDatabase, testPlatform, until } from '../support/env.js';
 import { startService, stopService } from '../support/processes.js';
 import { storeOfferSet } from '../support/offers.js';
@@ -48,7 +48,7 @@ describe('graceful shutdown', () => {
     for (let i = 0; i < 6; i++) {
       const set = await storeOfferSet(db.db, platform, [{}]);
       await acceptExecution(db.db, set.offers[0]!.uuid);
-      await enqueueStep(queue, set.offers[0]!.uuid, 'ACCEPTED');
+      await wakeExecution(queue, set.offers[0]!.uuid);
       uuids.push(set.offers[0]!.uuid);
     }
     await until(async () => {

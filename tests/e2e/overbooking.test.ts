@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { peakAcceptedUsage } from '@eb/db';
+import { capacityCountMismatches, peakAcceptedUsage } from '@eb/db';
 import { databaseUrl, freePort, readRequest, redisUrl, testDatabase } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { writeStaticTokens } from '../support/auth.js';
@@ -8,7 +8,8 @@ import { writeStaticTokens } from '../support/auth.js';
 const TOKEN = `t-${randomUUID()}`;
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
-// Several API replicas race for a small platform; PostgreSQL alone keeps the promise.
+// Several API replicas race for a small platform, with no lock over its calendar; PostgreSQL alone
+// keeps the promise (capacity counted per bucket under a CHECK constraint).
 const db = testDatabase(2);
 const platform = `race-${randomUUID().slice(0, 8)}`;
 const CAPACITY = { cores: 8, memoryGib: 12 };
@@ -81,5 +82,7 @@ test('200 concurrent requests and acceptances across 3 offer-set and 2 execution
   expect(peak.memoryGib).toBeLessThanOrEqual(CAPACITY.memoryGib);
   // And the capacity was used, not left idle by over-caution.
   expect(peak.cores).toBe(CAPACITY.cores);
+  // The database's own count (what it enforces) agrees with the bookings.
+  expect(await capacityCountMismatches(db.db, platform)).toEqual([]);
   console.log(`overbooking race: ${JSON.stringify(outcomes)}; peak ${peak.cores}/${CAPACITY.cores} cores, ${peak.memoryGib}/${CAPACITY.memoryGib} GiB`);
 }, 120_000);

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { acceptExecution, findExecution } from '@eb/db';
-import { createStepQueue, enqueueStep, redisConnection } from '@eb/core';
+import { createStepQueue, redisConnection, wakeExecution } from '@eb/core';
 import { databaseUrl, freePort, redisUrl, testDatabase, testPlatform, until } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { storeOfferSet } from '../support/offers.js';
@@ -33,7 +33,7 @@ async function acceptMany(n: number, redis: string, prefix: string): Promise<str
     const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 60_000 }]);
     const uuid = set.offers[0]!.uuid;
     await acceptExecution(db.db, uuid);
-    await enqueueStep(queue, uuid, 'ACCEPTED');
+    await wakeExecution(queue, uuid);
     uuids.push(uuid);
   }
   await queue.close();

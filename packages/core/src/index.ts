@@ -13,5 +13,6 @@ export * from './config/platform.js';
 export * from './credentials/seal.js';
 export * from './credentials/keep.js';
 export * from './access/rules.js';
+export * from './capacity/free-calendar.js';
 export * from './paths/confine.js';
 export * from './egress/policy.js';

@@ -13,11 +13,24 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, options: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+export interface ConnectOptions {
+  max?: number;
+  applicationName?: string;
+  /**
+   * Commit without waiting for the WAL flush (synchronous_commit off): for a process whose every write
+   * is redone if lost (the platform workers: each change is a compare-and-set, each platform call
+   * idempotent). A database crash can lose its last few milliseconds of progress, which it then makes
+   * again; it never makes anything happen twice. Clients' own changes (acceptance) stay synchronous.
+   */
+  relaxedCommit?: boolean;
+}
+
+export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'execution-broker',
+    ...(options.relaxedCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
   // A client that loses its connection (database restarted, network cut) must not crash the process:
   // idle ones report through the pool, checked-out ones through their own 'error' event, which has no

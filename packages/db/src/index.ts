@@ -10,3 +10,6 @@ export * from './queries/credentials.js';
 export * from './queries/outputs.js';
 export * from './queries/extend.js';
 export { migrationProvider } from './migrations/index.js';
+export * from './queries/capacity.js';
+export * from './queries/bench.js';
+export * from './queries/schedule.js';

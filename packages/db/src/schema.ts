@@ -58,6 +58,8 @@ export interface ExecutionsTable {
   /** The offer's quoted costs and metrics (SimpleMinMaxFloatCost/Metric items). */
   costs: ColumnType<unknown[], string | undefined, string>;
   metrics: ColumnType<unknown[], string | undefined, string>;
+  /** How early it may start if capacity frees up; null keeps the booked start. */
+  earliest_start: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type ComponentRole = 'executable' | 'compute' | 'storage' | 'data' | 'volume';
@@ -86,6 +88,8 @@ export interface PhaseHistoryTable {
 export interface BookingsTable {
   id: Generated<string>;
   execution_uuid: string;
+  /** The offer set: bookings of one group are alternatives and count at their largest. */
+  grp: string;
   platform: string;
   cores: number;
   memory_gib: number;
@@ -95,6 +99,18 @@ export interface BookingsTable {
   /** Set while the booking is only held by a live offer; null once accepted. */
   hold_until: Timestamp | null;
   released_at: Timestamp | null;
+}
+
+/** Use of a platform per one-minute bucket, kept by triggers on `bookings` (migration 0003). */
+export interface CapacityBucketsTable {
+  platform: string;
+  bucket: Timestamp;
+  cores_cap: number;
+  memory_cap: number;
+  storage_cap: number;
+  cores_used: number;
+  memory_used: number;
+  storage_used: number;
 }
 
 export interface CredentialsTable {
@@ -128,4 +144,5 @@ export interface Database {
   components: ComponentsTable;
   phase_history: PhaseHistoryTable;
   bookings: BookingsTable;
+  capacity_buckets: CapacityBucketsTable;
 }

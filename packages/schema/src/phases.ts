@@ -42,6 +42,33 @@ export function isTerminal(phase: ExecutionPhase): boolean {
   return executionTransitions[phase].length === 0;
 }
 
+/**
+ * When an execution entering a phase gives back its booking (or, for an offer, its hold): `at-once`
+ * when nothing of it is left on the platform (an offer that ends unaccepted; a completion, whose
+ * release is done); `after-release` when the platform must first release what it made (a failure, a
+ * cancel), which the worker does before it gives the booking back; `keep` otherwise.
+ */
+export const bookingRelease: Record<ExecutionPhase, 'keep' | 'at-once' | 'after-release'> = {
+  INITIAL: 'keep',
+  OFFERED: 'keep',
+  ACCEPTED: 'keep',
+  WAITING: 'keep',
+  PREPARING: 'keep',
+  AVAILABLE: 'keep',
+  RUNNING: 'keep',
+  RELEASING: 'keep',
+  REJECTED: 'at-once',
+  EXPIRED: 'at-once',
+  COMPLETED: 'at-once',
+  FAILED: 'after-release',
+  CANCELLED: 'after-release',
+};
+
+/** Whether moving from `from` to `to` gives the booking back in the same change: an offer has nothing on the platform. */
+export function releasesBookingAtOnce(from: ExecutionPhase, to: ExecutionPhase): boolean {
+  return bookingRelease[to] === 'at-once' || (from === 'OFFERED' && bookingRelease[to] === 'after-release');
+}
+
 /** Phases in which platform work is under way or owed (the worker or reconciler has a next step). */
 export const ActivePhases: readonly ExecutionPhase[] = [
   'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RUNNING', 'RELEASING',

@@ -76,7 +76,7 @@ describe('POST /executions/{uuid}', () => {
       expect((await findExecutionRow(db.db, o.uuid))?.phase).toBe('REJECTED');
       expect((await bookingOf(o.uuid)).released_at).not.toBeNull();
     }
-    expect((await queues.for(platform).getJob(stepJobId(chosen!.uuid, 'ACCEPTED')))?.data.phase).toBe('ACCEPTED');
+    expect((await queues.for(platform).getJob(stepJobId(chosen!.uuid)))?.data.uuid).toBe(chosen!.uuid);
     // Accepting again, or accepting a rejected sibling, is a conflict.
     const again = await request(app).post(`/sessions/${chosen!.uuid}`).send(update('ACCEPTED'));
     expect(again.status).toBe(409);
@@ -130,7 +130,7 @@ describe('POST /executions/{uuid}', () => {
     expect((await request(app).post(`/executions/${b!.uuid}`).send(update('ACCEPTED'))).status).toBe(200);
     const cancelled = await request(app).post(`/executions/${b!.uuid}`).send(update('CANCELLED'));
     expect(cancelled.body.phase).toBe('CANCELLED');
-    expect((await queues.for(platform).getJob(stepJobId(b!.uuid, 'CANCELLED')))?.data.phase).toBe('CANCELLED');
+    expect((await queues.for(platform).getJob(stepJobId(b!.uuid)))?.data.uuid).toBe(b!.uuid);
     // CANCELLED is terminal.
     expect((await request(app).post(`/executions/${b!.uuid}`).send(update('CANCELLED'))).status).toBe(409);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { StepQueues, redisConnection } from '@eb/core';
-import { acceptExecution, findExecutionRow, transitionExecution } from '@eb/db';
+import { BUCKET_MS, acceptExecution, findExecutionRow, releaseExecutionBookings, transitionExecution } from '@eb/db';
 import type { AuthSettings } from '@eb/http-kit';
 import { databaseUrl, quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
@@ -89,9 +89,11 @@ describe('meta.options and duration updates', () => {
   test('extending into capacity that is booked by someone else is a 409 naming what is short; nothing changes', async () => {
     const uuid = await running({ cores: 6 });
     const row = (await findExecutionRow(db.db, uuid))!;
-    // Another accepted execution takes 4 of the 8 cores from the moment this one ends.
+    // Another accepted execution takes 4 of the 8 cores from soon after this one ends (the first
+    // capacity bucket after its end: capacity is counted in buckets of BUCKET_MS).
     const end = row.release_start.getTime() + row.release_ms;
-    const later = await storeOfferSet(db.db, platform, [{ startInMs: end - Date.now() + 50, cores: 4, durationMs: 10 * MIN }], 300_000, 'someone');
+    const nextBucket = Math.ceil(end / BUCKET_MS) * BUCKET_MS;
+    const later = await storeOfferSet(db.db, platform, [{ startInMs: nextBucket - Date.now(), prepareMs: 0, cores: 4, durationMs: 10 * MIN }], 300_000, 'someone');
     expect((await acceptExecution(db.db, later.offers[0]!.uuid)).outcome).toBe('accepted');
     const res = await request(app).post(`/sessions/${uuid}`).set(OWNER).send(delta(300));
     expect(res.status).toBe(409);
@@ -99,6 +101,10 @@ describe('meta.options and duration updates', () => {
     expect(res.body.detail).toMatch(/Not enough free \[cores\]/);
     expect((await findExecutionRow(db.db, uuid))!.available_ms).toBe(row.available_ms);
     expect(await bookingEnd(uuid)).toBe(end);
+    // Give the platform's cores back for the tests that follow.
+    await transitionExecution(db.db, uuid, 'AVAILABLE', 'CANCELLED');
+    await transitionExecution(db.db, later.offers[0]!.uuid, 'ACCEPTED', 'CANCELLED');
+    for (const u of [uuid, later.offers[0]!.uuid]) await releaseExecutionBookings(db.db, u);
   });
 
   test('what cannot be applied: a shorter duration, unknown units (422); a phase without a live booking (409); someone else (403)', async () => {

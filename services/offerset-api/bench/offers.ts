@@ -1,92 +1,126 @@
-// Offer planning under load: N offer requests against a platform whose calendar already holds
-// 10,000 accepted bookings. Prints requests/s, latency percentiles and memory.
-// Run with: pnpm bench:offers  (or: bash scripts/bench.sh offers)
+// Offers under load, beside a baseline measured in the same run: offer requests against a platform
+// whose calendar holds 10,000 accepted bookings, from 16 concurrent clients, to 1, 2 and 4 offer-set
+// processes; and Express + pg doing the same writes per request with no planning (baseline-server.ts).
+// Run with: pnpm bench:offers  (BENCH_BOOKINGS, BENCH_REQUESTS, BENCH_CONCURRENCY to change the size)
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Kinds } from '@eb/schema';
-import { acceptAllOffered, connectDatabase, migrateToLatest, planAndInsertOfferSet, upsertPlatform, type NewOffer } from '@eb/db';
-import { StepQueues, envInt, envString, redisConnection } from '@eb/core';
-import { createApp } from '../src/app.js';
-import type { OffersetApiConfig } from '../src/config.js';
+import { connectDatabase, createBaselineTables, migrateToLatest, releaseAllHolds, seedAcceptedBookings, upsertPlatform } from '@eb/db';
+import { envInt, envString } from '@eb/core';
+import { closedLoop, describeLoad, summarize } from './load.js';
 
 const BOOKINGS = envInt('BENCH_BOOKINGS', 10_000);
 const REQUESTS = envInt('BENCH_REQUESTS', 1000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 16);
 const HORIZON = 7 * 86_400_000;
+const databaseUrl = envString('DATABASE_URL');
 
-const database = connectDatabase(envString('DATABASE_URL'), { max: 20, applicationName: 'bench-offers' });
+const database = connectDatabase(databaseUrl, { max: 4, applicationName: 'bench-offers' });
 await migrateToLatest(database.db);
 const platform = { name: `bench-${randomUUID().slice(0, 8)}`, cores: 2048, memoryGib: 8192, storageGib: 100_000 };
 await upsertPlatform(database.db, platform);
+await createBaselineTables(database.db);
 
 // Seed: bookings spread over the horizon, 1-4 hours long, 1-8 cores each (about 1/3 of capacity in use).
 const seedStart = performance.now();
-for (let done = 0; done < BOOKINGS; done += 500) {
-  await planAndInsertOfferSet(database.db, platform.name, [HORIZON], (ctx) => {
-    const now = ctx!.now.getTime();
-    const offers: NewOffer[] = Array.from({ length: Math.min(500, BOOKINGS - done) }, () => {
-      const start = now + Math.floor(Math.random() * HORIZON);
-      const duration = (1 + Math.floor(Math.random() * 4)) * 3_600_000;
-      return {
-        uuid: randomUUID(), name: null, platform: platform.name, expires: new Date(now + 3_600_000),
-        prepareStart: new Date(start), prepareMs: 0, availableStart: new Date(start), availableMs: duration,
-        releaseStart: new Date(start + duration), releaseMs: 0, cores: 1 + Math.floor(Math.random() * 8), memoryGib: 2, storageGib: 0,
-        interactive: false, components: [],
-      };
-    });
-    return { uuid: randomUUID(), owner: 'bench', name: null, expires: new Date(now + 3_600_000), result: 'YES', request: {}, messages: [], offers };
-  });
-}
-await acceptAllOffered(database.db, platform.name);
+const now = Date.now();
+await seedAcceptedBookings(database.db, platform.name, Array.from({ length: BOOKINGS }, () => {
+  const start = now + Math.floor(Math.random() * HORIZON);
+  const duration = (1 + Math.floor(Math.random() * 4)) * 3_600_000;
+  return { start: new Date(start), end: new Date(start + duration), cores: 1 + Math.floor(Math.random() * 8), memoryGib: 2 };
+}), randomUUID);
 const seedSeconds = (performance.now() - seedStart) / 1000;
 
-const redis = redisConnection(envString('REDIS_URL', 'redis://127.0.0.1:6379'));
-const queues = new StepQueues(redis, `bench-${randomUUID().slice(0, 8)}`);
-const config = {
-  platform: { ...platform, type: 'simulated', prepareMs: 30_000, releaseMs: 10_000 },
-  offers: { platform: platform.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 4, horizonMs: HORIZON, slotMs: 900_000, maxCandidates: 5000, maxOpenOfferSetsPerOwner: 1_000_000 },
-  defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
-} as OffersetApiConfig;
-const app = createApp({ db: database.db, queues, config, logger: pino({ level: 'silent' }), auth: { staticTokens: new Map(), adminRole: 'eb-admin', disabled: true } });
-const server = app.listen(0, '127.0.0.1');
-await new Promise((r) => server.once('listening', r));
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offersets`;
+// services/offerset-api/dist/bench -> repository root
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const env = {
+  ...process.env, DATABASE_URL: databaseUrl, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform.name, EB_AUTH: 'none',
+  EB_CAPACITY_CORES: String(platform.cores), EB_CAPACITY_MEMORY_GIB: String(platform.memoryGib), EB_CAPACITY_STORAGE_GIB: String(platform.storageGib),
+  EB_OFFER_TTL: 'PT5M', EB_MAX_OFFERS: '4', EB_SLOT: 'PT15M', EB_BOOKING_HORIZON: 'P7D', EB_PREPARE_ESTIMATE: 'PT30S', EB_RELEASE_ESTIMATE: 'PT10S',
+  // The workload measured in issue 16: every request leaves its offer set held (no cap per owner).
+  EB_MAX_OPEN_OFFERSETS_PER_OWNER: '1000000',
+  EB_MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn', EB_QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`,
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(script: string, count: number): Promise<{ urls: string[]; stop: () => Promise<void> }> {
+  const children: ChildProcess[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    children.push(spawn(process.execPath, [`${root}${script}`], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] }));
+    urls.push(`http://127.0.0.1:${port}`);
+  }
+  for (const url of urls) {
+    for (let t = 0; !(await fetch(`${url}/readyz`).then((r) => r.ok, () => false)); t++) {
+      if (t > 200) throw new Error(`${script} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const stop = async () => {
+    await Promise.all(children.map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); })));
+  };
+  return { urls: urls.map((u) => `${u}/offersets`), stop };
+}
 
 const body = JSON.stringify({
   executable: { kind: Kinds.dockerContainer, image: { locations: ['example/bench:1'], digest: `sha256:${'b'.repeat(64)}` } },
   compute: { kind: Kinds.simpleCompute, cores: { min: 1, max: 4 }, memory: { min: 1, max: 4 } },
   schedule: { requested: { duration: 'PT1H' } },
 });
-async function run(concurrency: number, count: number): Promise<void> {
-  const latencies: number[] = [];
-  let failures = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      next += 1;
-      const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/json' }, body });
-      await res.arrayBuffer();
-      latencies.push(performance.now() - t0);
-      if (res.status !== 303) failures += 1;
+
+const broker = 'services/offerset-api/dist/src/main.js';
+const baselineServer = 'services/offerset-api/dist/bench/baseline-server.js';
+const ROUNDS = envInt('BENCH_ROUNDS', 3);
+
+// Every configuration runs in each of a few rounds, in turn, so a machine shared with other work
+// slows them alike; each run's holds are given back before the next, so each plans against the same calendar.
+const configs = [
+  { name: 'baseline', script: baselineServer, processes: 1 },
+  { name: 'broker', script: broker, processes: 1 },
+  { name: 'broker', script: broker, processes: 2 },
+  { name: 'broker', script: broker, processes: 4 },
+];
+const servers = [];
+for (const c of configs) servers.push(await start(c.script, c.processes));
+const totals = configs.map(() => ({ seconds: 0, count: 0, failures: 0, latencies: [] as number[] }));
+try {
+  for (const [i, s] of servers.entries()) await closedLoop(s.urls, body, CONCURRENCY, Math.min(100, REQUESTS), 303, totals[i]!.latencies.slice());
+  await releaseAllHolds(database.db, platform.name);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, s] of servers.entries()) {
+      const t = totals[i]!;
+      const r = await closedLoop(s.urls, body, CONCURRENCY, Math.ceil(REQUESTS / ROUNDS), 303, t.latencies);
+      t.seconds += r.seconds;
+      t.count += r.count;
+      t.failures += r.failures;
+      await releaseAllHolds(database.db, platform.name);
     }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
-  console.log(`  ${count} requests, concurrency ${concurrency}: ${(count / seconds).toFixed(1)} offer requests/s (${failures} not 303); `
-    + `latency ms p50 ${pct(50)} p95 ${pct(95)} p99 ${pct(99)} max ${latencies.at(-1)!.toFixed(1)}`);
+  }
+  const conflicts = await Promise.all(servers.slice(1).flatMap((s) => s.urls).map((u) => fetch(u.replace('/offersets', '/metrics')).then((r) => r.text(), () => '')));
+  const n = conflicts.reduce((sum, text) => sum + Number(/^eb_offer_plan_conflicts_total (\d+)/m.exec(text)?.[1] ?? 0), 0);
+  console.log(`offers benchmark: ${BOOKINGS} accepted bookings on one platform (seeded in ${seedSeconds.toFixed(1)} s), `
+    + `${ROUNDS} rounds of ${Math.ceil(REQUESTS / ROUNDS)} requests from ${CONCURRENCY} clients per configuration; `
+    + `${n} offer sets planned again after losing a race for capacity`);
+} finally {
+  for (const s of servers) await s.stop();
 }
-
-console.log(`offer benchmark: ${BOOKINGS} accepted bookings on one platform (seeded in ${seedSeconds.toFixed(1)} s); each request leaves an offer set held`);
-await run(1, Math.max(1, Math.floor(REQUESTS / 5)));
-await run(CONCURRENCY, REQUESTS);
-const mem = process.memoryUsage();
-console.log(`  memory MiB: rss ${(mem.rss / 2 ** 20).toFixed(0)}, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)}`);
-
-server.close();
-await queues.close();
-redis.disconnect();
+const results = totals.map((t) => summarize(t.count, t.seconds, t.failures, t.latencies));
+const baseline = results[0]!;
+for (const [i, c] of configs.entries()) {
+  if (c.name === 'baseline') continue;
+  const r = results[i]!;
+  const label = c.processes === 1 ? '' : ` ${c.processes} processes`;
+  console.log(`offers c=${CONCURRENCY}${label}: broker ${describeLoad(r)}, baseline ${describeLoad(baseline)}, ratio ${(r.perSecond / baseline.perSecond).toFixed(2)}`);
+}
 await database.close();

@@ -6,6 +6,7 @@ export interface OfferMetrics {
   offers: Counter<string>;
   accepted: Counter<string>;
   planSeconds: Histogram<string>;
+  planConflicts: Counter<string>;
 }
 
 export function offerMetrics(m: Metrics): OfferMetrics {
@@ -13,6 +14,7 @@ export function offerMetrics(m: Metrics): OfferMetrics {
     offerSets: m.counter('eb_offersets_total', 'Offer sets answered, by result', ['result']),
     offers: m.counter('eb_offers_made_total', 'Offers made'),
     accepted: m.counter('eb_offers_accepted_total', 'Offers accepted through /direct'),
-    planSeconds: m.histogram('eb_offer_planning_seconds', 'Time to plan and store an offer set (includes waiting for the platform lock)'),
+    planSeconds: m.histogram('eb_offer_planning_seconds', 'Time to read the calendar, plan and store an offer set (every attempt)'),
+    planConflicts: m.counter('eb_offer_plan_conflicts_total', 'Offer sets planned again because another planner took the same capacity first'),
   };
 }

@@ -385,8 +385,9 @@ describe('POST /direct', () => {
     expect(res.status).toBe(303);
     const uuid = res.headers.location!.split('/').pop()!;
     expect((await findExecutionRow(db.db, uuid))?.phase).toBe('ACCEPTED');
-    const job = await queues.for(config.platform.name).getJob(stepJobId(uuid, 'ACCEPTED'));
-    expect(job?.data).toEqual({ uuid, phase: 'ACCEPTED' });
+    // The execution's job (its key is the execution's) is queued for the workers.
+    const job = await queues.for(config.platform.name).getJob(stepJobId(uuid));
+    expect(job?.data).toEqual({ uuid });
   });
 
   test('a request the broker cannot meet is a 400 problem carrying the messages', async () => {
@@ -409,6 +410,35 @@ describe('service endpoints', () => {
     const metrics = await request(app).get('/metrics');
     expect(metrics.text).toMatch(/eb_offersets_total\{result="YES"/);
     expect(metrics.text).toMatch(/eb_http_request_duration_seconds_bucket/);
+  });
+});
+
+describe('early start', () => {
+  const earliestOf = async (body: Record<string, unknown>) => {
+    const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(body);
+    expect(res.body.result).toBe('YES');
+    return Promise.all((res.body.offers as { meta: { uuid: string } }[]).map(async (o) => (await findExecutionRow(db.db, o.meta.uuid))!.earliest_start));
+  };
+  const interactive = async () => ({ ...await minimal(), executable: { ...(await minimal()).executable, network: { ports: [{ path: '/', access: true }] } } });
+
+  test('a batch request may start as soon as capacity frees up, never before its window; an interactive one only if its owner says so', async () => {
+    const before = Date.now();
+    for (const e of await earliestOf(await minimal())) expect(e!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    const windowStart = new Date(Date.now() + 3_600_000);
+    const windowed = { ...await minimal(), schedule: { requested: { start: `${windowStart.toISOString()}/PT2H` } } };
+    for (const e of await earliestOf(windowed)) expect(e).toEqual(windowStart);
+    for (const e of await earliestOf(await interactive())) expect(e).toBeNull();
+    const allowed = { ...await interactive(), schedule: { requested: { earlyStart: true } } };
+    for (const e of await earliestOf(allowed)) expect(e).not.toBeNull();
+    const refused = { ...await minimal(), schedule: { requested: { earlyStart: false } } };
+    for (const e of await earliestOf(refused)) expect(e).toBeNull();
+  });
+
+  test('an earlyStart that is not true or false is answered NO naming it', async () => {
+    const res = await request(app).post('/offersets').set('Prefer', 'return=representation')
+      .send({ ...await minimal(), schedule: { requested: { earlyStart: 'soon' } } });
+    expect(res.body.result).toBe('NO');
+    expect(res.body.meta.messages[0]).toMatchObject({ kind: 'urn:invalid-value', values: { path: 'schedule.requested.earlyStart' } });
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import type { LiveBooking, PlatformCapacity } from '@eb/db';
-import { planOffers, freeOver, type PlanSettings } from '../src/offers/plan.js';
+import { BUCKET_MS, type PlatformCapacity } from '@eb/db';
+import { planOffers, type PlanSettings } from '../src/offers/plan.js';
+import { FreeCalendar } from '@eb/core';
 import { buildRequestTree, type RequestTree } from '../src/offers/request-tree.js';
 
 const H = 3_600_000;
@@ -11,12 +12,35 @@ const tree = (req: Record<string, unknown>): RequestTree => buildRequestTree(req
 const compute = (cores: [number, number], memory: [number, number]) => ({
   compute: { kind: 'x', cores: { min: cores[0], max: cores[1] }, memory: { min: memory[0], max: memory[1] } },
 });
-const booking = (group: string, start: number, end: number, cores: number, memoryGib = 0): LiveBooking =>
-  ({ group, start, end, cores, memoryGib, storageGib: 0 });
+interface Used { start: number; end: number; cores: number; memoryGib?: number }
+const booking = (start: number, end: number, cores: number, memoryGib = 0): Used => ({ start, end, cores, memoryGib });
+
+/** The calendar the database would give for these bookings: use summed per one-minute bucket. */
+function calendarOf(used: Used[], now: number, horizonMs = settings.horizonMs + 2 * H): FreeCalendar {
+  const perBucket = new Map<number, { cores: number; memoryGib: number }>();
+  for (const u of used) {
+    for (let t = Math.floor(u.start / BUCKET_MS) * BUCKET_MS; t < u.end; t += BUCKET_MS) {
+      const b = perBucket.get(t) ?? { cores: 0, memoryGib: 0 };
+      b.cores += u.cores;
+      b.memoryGib += u.memoryGib ?? 0;
+      perBucket.set(t, b);
+    }
+  }
+  const starts = [...perBucket.keys()].sort((a, b) => a - b);
+  return new FreeCalendar({
+    now: new Date(now), capacity, bucketMs: BUCKET_MS, starts, lapsedHolds: false,
+    free: {
+      cores: starts.map((t) => capacity.cores - perBucket.get(t)!.cores),
+      memoryGib: starts.map((t) => capacity.memoryGib - perBucket.get(t)!.memoryGib),
+      storageGib: starts.map(() => capacity.storageGib),
+    },
+  }, horizonMs);
+}
+const plan = (t: RequestTree, used: Used[], now: number, s: PlanSettings = settings) => planOffers(t, calendarOf(used, now, s.horizonMs + 2 * H), now, s);
 
 describe('planOffers', () => {
   test('offers the maximum that fits now, a minimum alternative, and later starts, each meeting the minimum', () => {
-    const r = planOffers(tree(compute([2, 6], [2, 8])), capacity, [], 0, settings);
+    const r = plan(tree(compute([2, 6], [2, 8])), [], 0);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.offers).toHaveLength(4);
@@ -32,37 +56,37 @@ describe('planOffers', () => {
 
   test('never offers more than is free for the whole interval', () => {
     // 5 cores are taken from 30 minutes in: a one-hour slot starting now can use only 3.
-    const r = planOffers(tree(compute([2, 8], [1, 1])), capacity, [booking('a', H / 2, 3 * H, 5)], 0, settings);
+    const r = plan(tree(compute([2, 8], [1, 1])), [booking(H / 2, 3 * H, 5)], 0);
     expect(r.ok && r.offers[0]).toMatchObject({ prepareStart: 0, cores: 3 });
   });
 
   test('starts later when nothing fits now, at the time capacity frees up', () => {
-    const busy = [booking('a', 0, 90 * 60_000, 7)];
-    const r = planOffers(tree(compute([4, 4], [1, 1])), capacity, busy, 0, { ...settings, slotMs: 4 * H });
+    const busy = [booking(0, 90 * 60_000, 7)];
+    const r = plan(tree(compute([4, 4], [1, 1])), busy, 0, { ...settings, slotMs: 4 * H });
     expect(r.ok && r.offers[0]!.prepareStart).toBe(90 * 60_000);
   });
 
-  test('counts the holds of one offer set at their largest, not their sum', () => {
-    const holds = [booking('set', 0, H, 6), booking('set', 0, H, 3)];
-    expect(freeOver(capacity, holds, 0, H).cores).toBe(2);
-    const separate = [booking('a', 0, H, 6), booking('b', 0, H, 1)];
-    expect(freeOver(capacity, separate, 0, H).cores).toBe(1);
+  test('a booking ending at t leaves room for one starting at t', () => {
+    expect(calendarOf([booking(0, H, 8), booking(H, 2 * H, 8)], 0).free(H, 2 * H).cores).toBe(0);
+    expect(calendarOf([booking(0, H, 8)], 0).free(H, 2 * H).cores).toBe(8);
+    expect(calendarOf([booking(0, H, 8)], 0).free(H - 1, 2 * H).cores).toBe(0);
   });
 
-  test('a booking ending at t leaves room for one starting at t', () => {
-    expect(freeOver(capacity, [booking('a', 0, H, 8), booking('b', H, 2 * H, 8)], H, 2 * H).cores).toBe(0);
-    expect(freeOver(capacity, [booking('a', 0, H, 8)], H, 2 * H).cores).toBe(8);
+  test('nothing is free beyond what was read of the calendar', () => {
+    const c = calendarOf([], 0, 2 * H);
+    expect(c.free(0, 2 * H).cores).toBe(8);
+    expect(c.free(H, 3 * H).cores).toBe(0);
   });
 
   test('says which resource is short when no slot fits within the horizon', () => {
-    const r = planOffers(tree(compute([1, 1], [32, 32])), capacity, [], 0, settings);
+    const r = plan(tree(compute([1, 1], [32, 32])), [], 0);
     expect(r).toEqual({ ok: false, short: ['memory'], reason: 'capacity' });
   });
 
   test('honours a requested start interval and duration', () => {
     const start = Date.UTC(2030, 0, 1, 12);
     const t = tree({ schedule: { requested: { start: '2030-01-01T12:00:00Z/PT2H', duration: 'PT10M' } } });
-    const r = planOffers(t, capacity, [], start - H, settings);
+    const r = plan(t, [], start - H);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.offers.map((o) => o.prepareStart)).toEqual([start, start + H, start + 2 * H]);
@@ -71,13 +95,13 @@ describe('planOffers', () => {
 
   test('a start interval wholly in the past has no slot', () => {
     const t = tree({ schedule: { requested: { start: '2020-01-01T12:00:00Z/PT1H' } } });
-    expect(planOffers(t, capacity, [], Date.UTC(2026, 0, 1), settings)).toMatchObject({ ok: false, reason: 'window' });
+    expect(plan(t, [], Date.UTC(2026, 0, 1))).toMatchObject({ ok: false, reason: 'window' });
   });
 });
 
 describe('booking horizon', () => {
   test('nothing starts beyond the horizon, even when the request asks for it', () => {
     const t = tree({ schedule: { requested: { start: '2030-01-01T12:00:00Z/PT1H' } } });
-    expect(planOffers(t, capacity, [], Date.UTC(2029, 0, 1), settings)).toMatchObject({ ok: false, reason: 'window' });
+    expect(plan(t, [], Date.UTC(2029, 0, 1))).toMatchObject({ ok: false, reason: 'window' });
   });
 });

@@ -1,99 +1,111 @@
-// Lifecycle load: schedules N executions on the simulated platform, run by 2 worker processes, and
-// prints how many ended in each phase, duplicated or lost transitions, and accept -> AVAILABLE times.
+// The lifecycle under load, beside a baseline measured in the same run: 1,000 executions accepted in
+// a burst on the simulated platform with no simulated delay, run by 2 worker processes; and raw BullMQ
+// running 1,000 chains of the same number of steps on 2 worker processes, one PostgreSQL update per
+// step (baseline-worker.ts). Prints throughput with the ratio, accept -> AVAILABLE, accepts/s, losses.
 // Run with: pnpm bench:lifecycle   (BENCH_EXECUTIONS, BENCH_WORKERS to change the size)
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { pino } from 'pino';
-import { connectDatabase, findExecutions, migrateToLatest, upsertPlatform } from '@eb/db';
+import { connectDatabase, countBaselineChainsAt, countExecutionsByPhase, createBaselineChains, findExecutions, migrateToLatest, upsertPlatform } from '@eb/db';
 import { StepQueues, acceptOffer, envInt, envString, redisConnection } from '@eb/core';
-import { storeOfferSet } from '@eb/tests/support/offers.js';
+import { storeSeparateOffers } from '@eb/tests/support/offers.js';
+import type { ChainJob } from './baseline-worker.js';
 
 const N = envInt('BENCH_EXECUTIONS', 1000);
 const WORKERS = envInt('BENCH_WORKERS', 2);
-const SIM_PREPARE_MS = 200;
+const ACCEPTORS = 20;
+// The phases a batch execution goes through once accepted, each a step of the worker.
 const EXPECTED = ['OFFERED', 'ACCEPTED', 'WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED'];
+const STEPS = EXPECTED.length - 1;
 
 const databaseUrl = envString('DATABASE_URL');
 const redisUrl = envString('REDIS_URL', 'redis://127.0.0.1:6379');
 const database = connectDatabase(databaseUrl, { max: 20, applicationName: 'bench-lifecycle' });
 await migrateToLatest(database.db);
-const platform = `load-${randomUUID().slice(0, 8)}`;
-await upsertPlatform(database.db, { name: platform, cores: 100_000, memoryGib: 100_000, storageGib: 100_000 });
-const prefix = `load-${randomUUID().slice(0, 8)}`;
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-const workerMain = fileURLToPath(new URL('../src/main.js', import.meta.url));
-const workers = Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [workerMain], {
-  env: {
-    ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
-    EB_SIM_PREPARE: String(SIM_PREPARE_MS), EB_SIM_RUN: '200', EB_SIM_RELEASE: '50', EB_POLL_MIN: '50', EB_POLL_MAX: '1000',
-    EB_WORKER_CONCURRENCY: '50', EB_RECONCILE_EVERY: process.env.BENCH_RECONCILE ?? 'PT5S', PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-}));
-
-const conn = redisConnection(redisUrl);
-const queues = new StepQueues(conn, prefix);
-const logger = pino({ level: 'silent' });
-const uuids: string[] = [];
-for (let i = 0; i < N; i += 100) {
-  const set = await storeOfferSet(database.db, platform, Array.from({ length: Math.min(100, N - i) }, () => ({ prepareMs: 1000, durationMs: 600_000 })));
-  uuids.push(...set.offers.map((o) => o.uuid));
+function spawnWorkers(script: string, env: Record<string, string>): ChildProcess[] {
+  return Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [script], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  }));
 }
-// Accept from 20 concurrent "clients"; the offers of a set are alternatives, so each is its own set here.
-const started = Date.now();
-let next = 0;
-await Promise.all(Array.from({ length: 20 }, async () => {
-  while (next < uuids.length) {
-    const uuid = uuids[next++]!;
-    // Each stored set holds 100 offers; accepting one would reject its siblings, so move each to its own set first.
-    await database.db.updateTable('executions').set({ offerset_uuid: await newSetFor(uuid) }).where('uuid', '=', uuid).execute();
-    await acceptOffer(database.db, queues, uuid, logger);
+const stopAll = (children: ChildProcess[]) => Promise.all(children.map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); })));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+
+async function broker() {
+  const platform = `load-${randomUUID().slice(0, 8)}`;
+  await upsertPlatform(database.db, { name: platform, cores: 100_000, memoryGib: 100_000, storageGib: 100_000 });
+  const prefix = `load-${randomUUID().slice(0, 8)}`;
+  const workers = spawnWorkers(here('../src/main.js'), {
+    EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
+    EB_SIM_PREPARE: '0', EB_SIM_RUN: '0', EB_SIM_RELEASE: '0', EB_WORKER_CONCURRENCY: '50',
+    EB_RECONCILE_EVERY: process.env.BENCH_RECONCILE ?? 'PT5S',
+  });
+  const conn = redisConnection(redisUrl);
+  const queues = new StepQueues(conn, prefix);
+  const logger = pino({ level: 'silent' });
+  const sets = await storeSeparateOffers(database.db, platform, Array.from({ length: N }, () => ({ prepareMs: 30_000, durationMs: 600_000 })));
+  const uuids = sets.map((s) => s.offers[0]!.uuid);
+  await new Promise((r) => setTimeout(r, 2000)); // the workers connect
+  const started = Date.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: ACCEPTORS }, async () => {
+    while (next < uuids.length) await acceptOffer(database.db, queues, uuids[next++]!, logger);
+  }));
+  const acceptSeconds = (Date.now() - started) / 1000;
+  const terminal = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+  const deadline = Date.now() + 10 * 60_000;
+  // A cheap count while they run (as the baseline's), the whole records once all have ended.
+  const ended = async () => (await countExecutionsByPhase(database.db, platform)).filter((p) => terminal.has(p.phase)).reduce((n, p) => n + p.count, 0);
+  while (Date.now() < deadline && (await ended()) < N) await new Promise((r) => setTimeout(r, 20));
+  const records = await findExecutions(database.db, uuids);
+  let duplicated = 0;
+  let lost = 0;
+  let last = started;
+  const toAvailable: number[] = [];
+  for (const r of records) {
+    const phases = r.history.filter((h) => h.component_uuid === null).map((h) => h.phase);
+    duplicated += phases.length - new Set(phases).size;
+    if (phases.join() !== EXPECTED.join()) lost += 1;
+    const at = (p: string) => r.history.find((h) => h.component_uuid === null && h.phase === p)?.at.getTime();
+    const a = at('ACCEPTED');
+    const b = at('AVAILABLE');
+    if (a !== undefined && b !== undefined) toAvailable.push(b - a);
+    last = Math.max(last, at('COMPLETED') ?? last);
   }
-}));
-async function newSetFor(uuid: string): Promise<string> {
-  const id = randomUUID();
-  await database.db.insertInto('offersets').values({ uuid: id, owner: 'load', name: uuid, expires: new Date(Date.now() + 3_600_000), result: 'YES', request: '{}', messages: '[]' }).execute();
-  return id;
+  await stopAll(workers);
+  await queues.for(platform).obliterate({ force: true }).catch(() => undefined);
+  await queues.close();
+  conn.disconnect();
+  return { perSecond: N / ((last - started) / 1000), acceptsPerSecond: N / acceptSeconds, toAvailable, duplicated, lost };
 }
-const acceptedIn = (Date.now() - started) / 1000;
 
-const terminal = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-const deadline = Date.now() + 10 * 60_000;
-let records = await findExecutions(database.db, uuids);
-while (Date.now() < deadline && records.some((r) => !terminal.has(r.execution.phase))) {
-  await new Promise((r) => setTimeout(r, 1000));
-  records = await findExecutions(database.db, uuids);
+async function baseline() {
+  await createBaselineChains(database.db, N);
+  const prefix = `chains-${randomUUID().slice(0, 8)}`;
+  const workers = spawnWorkers(here('./baseline-worker.js'), { EB_QUEUE_PREFIX: prefix, BENCH_STEPS: String(STEPS), EB_WORKER_CONCURRENCY: '50' });
+  const conn = redisConnection(redisUrl);
+  const queue = new Queue<ChainJob>('bench-chains', { connection: conn, prefix });
+  await new Promise((r) => setTimeout(r, 2000)); // the workers connect
+  const started = Date.now();
+  await queue.addBulk(Array.from({ length: N }, (_, id) => ({ name: 'step', data: { id, step: 0 }, opts: { jobId: `${id}.0`, removeOnComplete: true } })));
+  while ((await countBaselineChainsAt(database.db, STEPS)) < N) await new Promise((r) => setTimeout(r, 20));
+  const seconds = (Date.now() - started) / 1000;
+  await stopAll(workers);
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  conn.disconnect();
+  return { perSecond: N / seconds };
 }
-const elapsed = (Date.now() - started) / 1000;
 
-const byPhase = new Map<string, number>();
-let duplicated = 0;
-let lost = 0;
-const acceptToAvailable: number[] = [];
-for (const r of records) {
-  byPhase.set(r.execution.phase, (byPhase.get(r.execution.phase) ?? 0) + 1);
-  const phases = r.history.filter((h) => h.component_uuid === null).map((h) => h.phase);
-  duplicated += phases.length - new Set(phases).size;
-  if (r.execution.phase === 'COMPLETED' && phases.join() !== EXPECTED.join()) lost += 1;
-  if (!terminal.has(r.execution.phase)) lost += 1;
-  const at = (p: string) => r.history.find((h) => h.component_uuid === null && h.phase === p)?.at.getTime();
-  const a = at('ACCEPTED');
-  const b = at('AVAILABLE');
-  if (a !== undefined && b !== undefined) acceptToAvailable.push(b - a);
-}
-acceptToAvailable.sort((x, y) => x - y);
-const pct = (p: number) => acceptToAvailable[Math.min(acceptToAvailable.length - 1, Math.floor((p / 100) * acceptToAvailable.length))] ?? NaN;
-console.log(`lifecycle load: ${N} executions, ${WORKERS} worker processes, simulated platform (prepare ${SIM_PREPARE_MS} ms per step)`);
-console.log(`  accepted in ${acceptedIn.toFixed(1)} s; all ended after ${elapsed.toFixed(1)} s`);
-console.log(`  final phases: ${[...byPhase].map(([p, n]) => `${p} ${n}`).join(', ')}`);
-console.log(`  transitions duplicated: ${duplicated}; lost (missing or stuck): ${lost}`);
-console.log(`  accept -> AVAILABLE ms: p50 ${pct(50)} p99 ${pct(99)} (includes ${SIM_PREPARE_MS} ms of simulated preparation); `
-  + `overhead p50 ${pct(50) - SIM_PREPARE_MS} p99 ${pct(99) - SIM_PREPARE_MS}`);
-
-for (const w of workers) w.kill('SIGTERM');
-await queues.for(platform).obliterate({ force: true }).catch(() => undefined);
-await queues.close();
-conn.disconnect();
+const base = await baseline();
+const b = await broker();
+console.log(`lifecycle ${N} executions, ${WORKERS} workers: broker ${b.perSecond.toFixed(1)} executions/s, `
+  + `baseline ${base.perSecond.toFixed(1)} chains/s (${STEPS} BullMQ steps, one PostgreSQL update each), ratio ${(b.perSecond / base.perSecond).toFixed(2)}`);
+console.log(`lifecycle accept -> AVAILABLE (no simulated delay, ${N} accepted in a burst): p50 ${pct(b.toAvailable, 50)} ms, p99 ${pct(b.toAvailable, 99)} ms; `
+  + `accepts ${b.acceptsPerSecond.toFixed(0)}/s; lost ${b.lost}, duplicated ${b.duplicated}`);
 await database.close();
-process.exit(duplicated === 0 && lost === 0 ? 0 : 1);
+process.exit(b.duplicated === 0 && b.lost === 0 ? 0 : 1);

@@ -5,16 +5,19 @@ import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queu
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { sealerFromEnv } from '@eb/core';
 import { startRefresher } from './credentials/refresher.js';
-import { createStepProcessor } from './steps/advance.js';
+import { createStepProcessor } from './steps/process.js';
 import { stepTiming } from './steps/timing.js';
 import { outputSettings } from './steps/output.js';
 import { startReconciler } from './reconcile/reconciler.js';
+import { EarlyStarter } from './schedule/start-early.js';
 import { choosePlatform } from './platforms/choose.js';
 import { DockerPlatform } from './platforms/docker/index.js';
 import { engineCapacity } from './platforms/docker/capacity.js';
 
 const logger = createLogger('platform-worker');
-const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20) });
+// Every write of a worker is redone if lost (compare-and-set moves, idempotent platform calls): no need to
+// wait for each one's WAL flush.
+const database = connectDatabase(envString('DATABASE_URL'), { applicationName: 'platform-worker', max: envInt('EB_DB_POOL', 20), relaxedCommit: true });
 if (process.env.EB_MIGRATE_ON_START !== 'false') await migrateToLatest(database.db);
 const redisUrl = envString('REDIS_URL', 'redis://127.0.0.1:6379');
 const queueRedis = redisConnection(redisUrl);
@@ -36,7 +39,7 @@ if (platform instanceof DockerPlatform) {
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);
-const stepSeconds = metrics.histogram('eb_step_duration_seconds', 'Time a worker spent on one step, by phase', ['phase'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+const stepSeconds = metrics.histogram('eb_step_duration_seconds', 'Time a worker spent on one phase action, by phase', ['phase'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 const expiredOffers = metrics.counter('eb_offers_expired_total', 'Offers that expired unaccepted (found by this worker)');
 metrics.gauge('eb_executions', 'Executions on this platform, by phase', ['phase'], async (g) => {
   g.reset();
@@ -47,18 +50,14 @@ metrics.gauge('eb_queue_jobs', 'Step jobs in the platform\'s queue, by state', [
   for (const [state, n] of Object.entries(counts)) g.set({ state }, n);
 });
 
+const earlyStarter = new EarlyStarter(database.db, queue, platformName, logger);
 const processStep = createStepProcessor({
   db: database.db, queue, platform, timing: stepTiming(), logger, outputs: outputSettings(),
   onTransition: (_uuid, from, to) => transitions.inc({ from, to }),
+  onCapacityFreed: () => earlyStarter.poke(),
+  onAction: (phase, seconds) => stepSeconds.observe({ phase }, seconds),
 });
-const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, token) => {
-  const end = stepSeconds.startTimer({ phase: job.data.phase });
-  try {
-    await processStep(job, token);
-  } finally {
-    end();
-  }
-}, {
+const worker = new Worker<StepJob>(stepQueueName(platformName), processStep, {
   connection: workerRedis,
   prefix: queuePrefix(),
   concurrency: envInt('EB_WORKER_CONCURRENCY', 20),
@@ -67,12 +66,16 @@ const worker = new Worker<StepJob>(stepQueueName(platformName), async (job, toke
   stalledInterval: envDurationMs('EB_STALLED_INTERVAL', 'PT30S'),
 });
 worker.on('failed', (job, err) => {
-  stepErrors.inc({ phase: job?.data.phase ?? 'unknown' });
+  stepErrors.inc({ phase: job?.data.phase ?? 'pass' });
   logger.warn({ job: job?.id, err: err.message }, 'step failed');
 });
 worker.on('error', (err) => logger.warn({ err: err.message }, 'worker'));
 const stopReconciler = startReconciler(database.db, queue, platformName, logger, envDurationMs('EB_RECONCILE_EVERY', 'PT5S'),
-  (report) => expiredOffers.inc(report.expired));
+  (report) => {
+    expiredOffers.inc(report.expired);
+    // Capacity may also have been given back elsewhere (a cancel through the API, a lapsed hold).
+    earlyStarter.poke();
+  });
 const sealer = sealerFromEnv();
 const stopRefresher = sealer
   ? startRefresher(database.db, queue, platformName, sealer, {
@@ -96,6 +99,7 @@ shell.finish();
 await listenGracefully(shell.app, envInt('PORT', 8083), process.env.HOST ?? '127.0.0.1', logger, async () => {
   // close() lets steps in flight finish; a step cut short is retried by BullMQ or re-enqueued by a reconciler.
   await stopReconciler();
+  await earlyStarter.idle();
   await stopRefresher();
   await worker.close();
   await queue.close();

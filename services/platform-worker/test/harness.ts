@@ -1,11 +1,12 @@
 import { Worker } from 'bullmq';
 import { acceptExecution, findExecution, type DatabaseHandle, type ExecutionRecord, type PlatformCapacity } from '@eb/db';
-import { StepQueues, enqueueStep, keepCredential, redisConnection, stepQueueName, type Sealer, type StepJob } from '@eb/core';
+import { StepQueues, keepCredential, wakeExecution, redisConnection, stepQueueName, type Sealer, type StepJob } from '@eb/core';
 import { quietLogger, redisUrl, testDatabase, testPlatform, uniquePrefix, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
-import { createStepProcessor } from '../src/steps/advance.js';
+import { createStepProcessor } from '../src/steps/process.js';
 import type { PlatformAdapter } from '../src/platforms/adapter.js';
 import type { StepTiming } from '../src/steps/timing.js';
+import { EarlyStarter } from '../src/schedule/start-early.js';
 import type { OutputSettings } from '../src/steps/output.js';
 
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -25,6 +26,8 @@ export interface Harness {
   ended(uuid: string, timeoutMs?: number): Promise<ExecutionRecord>;
   /** The execution once it is in `phase`. */
   inPhase(uuid: string, phase: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  /** Starts waiting executions early as capacity frees up, as the worker process does. */
+  starter: EarlyStarter;
   stop(): Promise<void>;
 }
 
@@ -37,21 +40,26 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
   const platform = (await testPlatform(db.db, opts.capacity)).name;
   const queue = queues.for(platform);
   const timing: StepTiming = { pollMinMs: 50, pollMaxMs: 200, prepareGraceMs: 30_000, ...opts.timing };
-  const worker = new Worker<StepJob>(stepQueueName(platform), createStepProcessor({ db: db.db, queue, platform: adapter, timing, logger: quietLogger, outputs: opts.outputs ?? { everyMs: 100, maxBytes: 2 ** 20 } }),
+  const starter = new EarlyStarter(db.db, queue, platform, quietLogger);
+  const processor = createStepProcessor({
+    db: db.db, queue, platform: adapter, timing, logger: quietLogger, outputs: opts.outputs ?? { everyMs: 100, maxBytes: 2 ** 20 },
+    onCapacityFreed: () => starter.poke(),
+  });
+  const worker = new Worker<StepJob>(stepQueueName(platform), processor,
     { connection: workerRedis, prefix, concurrency: opts.concurrency ?? 10 });
   const inPhase = (uuid: string, phase: string, timeoutMs = 30_000) => until(async () => {
     const r = await findExecution(db.db, uuid);
     return r?.execution.phase === phase ? r : undefined;
   }, timeoutMs, 50);
   return {
-    db, platform, queues, queue, inPhase,
+    db, platform, queues, queue, inPhase, starter,
     async run(spec, o = {}) {
       const set = await storeOfferSet(db.db, platform, [{ prepareMs: 1000, durationMs: 120_000, ...spec }]);
       const uuid = set.offers[0]!.uuid;
       const accepted = await acceptExecution(db.db, uuid);
       if (accepted.outcome !== 'accepted') throw new Error(`offer not accepted: ${accepted.outcome}`);
       if (o.owner) await keepCredential(db.db, o.owner.sealer, uuid, { subject: 'owner', token: o.owner.token, expiresAt: Date.now() + 3_600_000 });
-      if (o.enqueue !== false) await enqueueStep(queue, uuid, 'ACCEPTED');
+      if (o.enqueue !== false) await wakeExecution(queue, uuid);
       return uuid;
     },
     ended: (uuid, timeoutMs = 30_000) => until(async () => {
@@ -61,6 +69,7 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
     }, timeoutMs, 100),
     async stop() {
       await worker.close();
+      await starter.idle();
       await queue.obliterate({ force: true });
       await queues.close();
       queueRedis.disconnect();

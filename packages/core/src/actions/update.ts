@@ -4,7 +4,7 @@ import {
   type ExecutionPhase,
 } from '@eb/schema';
 import { findExecutionRow, transitionExecution, type Db } from '@eb/db';
-import { enqueueStep, type StepQueues } from '../queue/steps.js';
+import { wakeExecution, type StepQueues } from '../queue/steps.js';
 import { acceptOffer } from './accept.js';
 import { canonicalUpdatePath } from './update-path.js';
 import { DURATION_PATH, applyDurationUpdate } from './extend.js';
@@ -55,7 +55,7 @@ export async function applyClientUpdate(
     if (await transitionExecution(db, uuid, from, target, `${target.toLowerCase()} by the client`)) {
       if (target === 'CANCELLED' && ActivePhases.includes(from)) {
         // The workers release whatever the platform holds; the reconciler covers a lost enqueue.
-        await enqueueStep(queues.for(row.platform), uuid, 'CANCELLED').catch((err: unknown) => logger.warn({ err, uuid }, 'could not enqueue release'));
+        await wakeExecution(queues.for(row.platform), uuid).catch((err: unknown) => logger.warn({ err, uuid }, 'could not enqueue release'));
       }
       return { outcome: 'applied' };
     }

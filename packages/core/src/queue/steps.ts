@@ -8,20 +8,24 @@ export function stepQueueName(platform: string): string {
   return `eb-steps.${platform}`;
 }
 
+/**
+ * The queue item is the execution's key: one job per execution, whatever its phase. A worker's pass
+ * reads the execution as stored and does what its phase calls for; the job then sleeps until the pass
+ * says to look again, and ends when nothing more is owed.
+ */
 export interface StepJob {
   uuid: string;
-  /** The phase the execution must still be in for this step to apply. */
-  phase: ExecutionPhase;
-  /** How many times this step has polled the platform; drives the polling backoff. */
+  /** The phase `polls` counts for: the polling backoff starts again in each phase. */
+  phase?: ExecutionPhase;
+  /** How many times the pass has polled the platform in `phase`. */
   polls?: number;
+  /** How many passes in `phase` have failed in a row: the retry backoff. */
+  errors?: number;
 }
 
-/**
- * One job per (execution, phase): adding it again while it is waiting, delayed or active is a no-op
- * in BullMQ, and a copy that slips through finds the execution already moved on and does nothing.
- */
-export function stepJobId(uuid: string, phase: ExecutionPhase): string {
-  return `${uuid}.${phase}`;
+/** Adding it again while it waits, sleeps or runs is a no-op in BullMQ: at most one per execution. */
+export function stepJobId(uuid: string): string {
+  return uuid;
 }
 
 export function redisConnection(url: string): Redis {
@@ -64,6 +68,39 @@ export const stepJobOptions = {
   backoff: { type: 'exponential', delay: 500 },
 } as const;
 
-export async function enqueueStep(queue: Queue<StepJob>, uuid: string, phase: ExecutionPhase, delayMs = 0): Promise<void> {
-  await queue.add('step', { uuid, phase }, { ...stepJobOptions, jobId: stepJobId(uuid, phase), delay: Math.max(0, delayMs) });
+/** When a sleeping job is due (ms), from its score in the delayed set (timestamp * 0x1000 + a counter). */
+async function dueAt(queue: Queue<StepJob>, id: string): Promise<number | undefined> {
+  const score = await (await queue.client).zscore(queue.keys.delayed!, id);
+  return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+}
+
+/**
+ * Makes sure the execution is looked at within `delayMs`: adds its job, or brings a sleeping one
+ * forward (never back). A pass under way may have read the execution before what the caller changed:
+ * this waits for it to park or end (briefly), then brings it forward or adds the job again.
+ */
+export async function wakeExecution(queue: Queue<StepJob>, uuid: string, delayMs = 0): Promise<void> {
+  const at = Date.now() + Math.max(0, delayMs);
+  for (let tries = 0; tries < 80; tries++) {
+    const job = await queue.getJob(stepJobId(uuid));
+    if (!job) {
+      await queue.add('reconcile', { uuid }, { ...stepJobOptions, jobId: stepJobId(uuid), delay: Math.max(0, at - Date.now()) });
+      return;
+    }
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      await job.remove().catch(() => undefined);
+      continue;
+    }
+    if (state === 'delayed') {
+      const due = await dueAt(queue, job.id!);
+      if (due === undefined || due > at) {
+        if (at <= Date.now()) await job.promote().catch(() => undefined);
+        else await job.changeDelay(at - Date.now()).catch(() => undefined);
+      }
+      return;
+    }
+    if (state !== 'active') return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -4,6 +4,9 @@ import * as m0002 from './0002_access_and_credentials.js';
 import * as m0003 from './0003_execution_outputs.js';
 import * as m0004 from './0004_costs_and_metrics.js';
 import * as m0005 from './0005_engine_capacity.js';
+import * as m0006 from './0006_capacity_buckets.js';
+import * as m0007 from './0007_early_start.js';
+import * as m0008 from './0008_owner_open_offers.js';
 
 // Forward-only and versioned: a new migration is a new file added here, never an edit of an old one.
 const migrations: Record<string, Migration> = {
@@ -12,6 +15,9 @@ const migrations: Record<string, Migration> = {
   '0003_execution_outputs': m0003,
   '0004_costs_and_metrics': m0004,
   '0005_engine_capacity': m0005,
+  '0006_capacity_buckets': m0006,
+  '0007_early_start': m0007,
+  '0008_owner_open_offers': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,46 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../connect.js';
 import type { Database } from '../schema.js';
 
-export interface LiveBooking {
-  /**
-   * Bookings of one group are alternatives, of which at most one is ever accepted: the offers of one
-   * set. A planner counts a group at its largest member, not at the sum. Accepted bookings are alone.
-   */
-  group: string;
-  start: number;
-  end: number;
-  cores: number;
-  memoryGib: number;
-  storageGib: number;
-}
-
 type Executor = Db | Transaction<Database>;
-
-/**
- * Bookings that count against capacity somewhere in [from, to): accepted ones, and offer holds
- * that have not yet expired. clock_timestamp(), not now(): the caller may have waited for the
- * platform lock, and a hold that lapsed meanwhile must no longer count.
- */
-export async function liveBookings(trx: Executor, platform: string, from: Date, to: Date): Promise<LiveBooking[]> {
-  const rows = await trx
-    .selectFrom('bookings')
-    .innerJoin('executions', 'executions.uuid', 'bookings.execution_uuid')
-    .select([
-      sql<string>`case when bookings.hold_until is null then bookings.execution_uuid else executions.offerset_uuid end`.as('group'),
-      sql<Date>`lower(during)`.as('start'),
-      sql<Date>`upper(during)`.as('end'),
-      'bookings.cores', 'bookings.memory_gib', 'bookings.storage_gib',
-    ])
-    .where('bookings.platform', '=', platform)
-    .where('bookings.released_at', 'is', null)
-    .where((eb) => eb.or([eb('bookings.hold_until', 'is', null), eb('bookings.hold_until', '>', sql<Date>`clock_timestamp()`)]))
-    .where(sql<boolean>`during && tstzrange(${from}, ${to})`)
-    .execute();
-  return rows.map((r) => ({
-    group: r.group,
-    start: r.start.getTime(), end: r.end.getTime(), cores: r.cores, memoryGib: r.memory_gib, storageGib: r.storage_gib,
-  }));
-}
 
 export async function releaseBookings(trx: Executor, executionUuids: string[]): Promise<void> {
   if (executionUuids.length === 0) return;

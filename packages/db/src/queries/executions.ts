@@ -3,8 +3,7 @@ import { ActivePhases, canTransitionComponent, storableText, type ExecutionPhase
 import type { Db } from '../connect.js';
 import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
-import { lockPlatform } from './platforms.js';
-import { PHASE_CHANNEL, applyPhase, recordPhase } from './phase.js';
+import { PHASE_CHANNEL, applyPhase, applyPhaseRows, recordPhase } from './phase.js';
 
 /** JSON for a jsonb column, whatever characters a platform or a program handed over. */
 const storableJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? storableText(x) : x));
@@ -48,16 +47,16 @@ export async function findExecution(db: Db, uuid: string): Promise<ExecutionReco
   return (await findExecutions(db, [uuid]))[0];
 }
 
-/**
- * What a worker step needs: the execution and its components, without the history. Each component's
- * own phase is changed by compare-and-set, so the two reads need not share a snapshot.
- */
+/** What a worker's pass needs: the execution and its components (one snapshot), without the history. */
 export async function findExecutionForStep(db: Db, uuid: string): Promise<ExecutionRecord | undefined> {
-  const [execution, components] = await Promise.all([
-    db.selectFrom('executions').selectAll().where('uuid', '=', uuid).executeTakeFirst(),
-    db.selectFrom('components').selectAll().where('execution_uuid', '=', uuid).orderBy('position').execute(),
-  ]);
-  return execution && { execution, components, history: [] };
+  const { rows } = await sql<ExecutionRow & { step_components: ComponentRow[] | null }>`
+    select e.*, (select json_agg(c order by c.position) from components c where c.execution_uuid = e.uuid) as step_components
+    from executions e where e.uuid = ${uuid}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { step_components: components, ...execution } = row;
+  // One round trip; components have no timestamps, so their JSON reads back as their rows.
+  return { execution, components: components ?? [], history: [] };
 }
 
 export type AcceptOutcome =
@@ -75,15 +74,21 @@ export interface OwnerQuota {
 
 /**
  * Accepts an offer: its hold becomes a booking and the other offers of its set are rejected, their
- * holds released. Taken under the platform lock, and re-checking expiry against the clock, so an offer
- * cannot be accepted after a planner has already counted its hold as lapsed.
+ * holds released. No platform lock: the set's holds already counted its largest offer in every bucket,
+ * so keeping one of them never takes more. Expiry is re-checked against the clock, so an offer cannot
+ * be accepted once a planner may have counted its hold as lapsed. With a quota, the owner's acceptances
+ * take turns on the owner's lock, so two offers within the quota cannot both be accepted past it.
  */
 export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = {}): Promise<AcceptOutcome> {
+  if (quota.cores === undefined && quota.memoryGib === undefined) {
+    const quick = await acceptAtOnce(db, uuid);
+    if (quick) return quick;
+  }
   return db.transaction().execute(async (trx): Promise<AcceptOutcome> => {
     const row = await trx.selectFrom('executions').select(['platform', 'offerset_uuid', 'owner', 'cores', 'memory_gib', 'phase']).where('uuid', '=', uuid).executeTakeFirst();
     if (!row) return { outcome: 'not-found' };
-    await lockPlatform(trx, row.platform);
     if (row.phase === 'OFFERED' && (quota.cores !== undefined || quota.memoryGib !== undefined)) {
+      await sql`select pg_advisory_xact_lock(16003, hashtext(${row.owner}))`.execute(trx);
       // Offers were within the quota when made; two accepted together might not be. Checked again here.
       const used = await ownerUsage(trx, row.owner);
       if (quota.cores !== undefined && used.cores + row.cores > quota.cores) {
@@ -109,8 +114,7 @@ export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = 
       }
       return { outcome: 'conflict', phase: current.phase };
     }
-    await recordPhase(trx, [uuid], 'ACCEPTED', 'accepted by the client');
-    await confirmBooking(trx, uuid);
+    // Siblings first: their holds go, and the set then counts only this offer (never more than before).
     const siblings = await trx
       .selectFrom('executions')
       .select('uuid')
@@ -119,8 +123,44 @@ export async function acceptExecution(db: Db, uuid: string, quota: OwnerQuota = 
       .where('phase', '=', 'OFFERED')
       .execute();
     const rejected = await applyPhase(trx, siblings.map((s) => s.uuid), 'OFFERED', 'REJECTED', 'another offer of the set was accepted');
+    await recordPhase(trx, [uuid], 'ACCEPTED', 'accepted by the client');
+    await confirmBooking(trx, uuid);
     return { outcome: 'accepted', platform: row.platform, rejectedSiblings: rejected };
   });
+}
+
+/**
+ * Acceptance with nothing to check but the offer's phase and expiry, in one statement: the offer
+ * becomes ACCEPTED and its hold a booking, its siblings REJECTED and their holds released, with history
+ * and notifications. Undefined when the offer could not be accepted (the caller then finds out why).
+ */
+async function acceptAtOnce(db: Db, uuid: string): Promise<AcceptOutcome | undefined> {
+  const note = 'another offer of the set was accepted';
+  const { rows } = await sql<{ uuid: string; platform: string; accepted: boolean }>`
+    with accepted as (
+      update executions set phase = 'ACCEPTED', modified = clock_timestamp()
+      where uuid = ${uuid} and phase = 'OFFERED' and expires > clock_timestamp()
+      returning uuid, offerset_uuid, platform
+    ), siblings as (
+      update executions set phase = 'REJECTED', modified = clock_timestamp()
+      where offerset_uuid in (select offerset_uuid from accepted) and uuid <> ${uuid} and phase = 'OFFERED'
+      returning uuid, platform
+    ), recorded as (
+      insert into phase_history (execution_uuid, component_uuid, phase, note)
+      select uuid, null::uuid, 'ACCEPTED', 'accepted by the client' from accepted
+      union all
+      select uuid, null, 'REJECTED', ${note} from siblings
+    ), confirmed as (
+      update bookings set hold_until = null where execution_uuid in (select uuid from accepted)
+    ), released as (
+      update bookings set released_at = clock_timestamp()
+      where execution_uuid in (select uuid from siblings) and released_at is null
+    )
+    select uuid, platform, true as accepted, pg_notify(${PHASE_CHANNEL}, uuid::text) from accepted
+    union all
+    select uuid, platform, false, pg_notify(${PHASE_CHANNEL}, uuid::text) from siblings`.execute(db);
+  const me = rows.find((r) => r.accepted);
+  return me && { outcome: 'accepted', platform: me.platform, rejectedSiblings: rows.filter((r) => !r.accepted).map((r) => r.uuid) };
 }
 
 /** A guarded phase change in its own transaction; false when the execution was not in `from`. */
@@ -130,24 +170,37 @@ export async function transitionExecution(
   from: ExecutionPhase,
   to: ExecutionPhase,
   note?: string,
+  /** Only if its booked available time has ended, as stored now (an extension may have moved it). */
+  onlyIfEnded = false,
 ): Promise<boolean> {
-  return (await applyPhase(db, [uuid], from, to, note)).length === 1;
+  return (await applyPhase(db, [uuid], from, to, note, onlyIfEnded)).length === 1;
 }
 
-/** Offers whose expiry has passed become EXPIRED and give back their holds. */
-export async function expireOffers(db: Db, limit = 500): Promise<string[]> {
-  return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('executions')
-      .select('uuid')
-      .where('phase', '=', 'OFFERED')
-      .where('expires', '<=', sql<Date>`clock_timestamp()`)
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    return applyPhase(trx, due.map((d) => d.uuid), 'OFFERED', 'EXPIRED', 'offer expired');
-  });
+/**
+ * transitionExecution, answering the execution's new `modified` when it moved; `to` may be a path of
+ * phases passed through in one change, and `state` is kept in its platform state with the move.
+ */
+export async function transitionExecutionAt(
+  db: Db, uuid: string, from: ExecutionPhase, to: ExecutionPhase | readonly ExecutionPhase[], note?: string,
+  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {},
+): Promise<Date | undefined> {
+  return (await applyPhaseRows(db, [uuid], from, to, note, opts))[0]?.modified;
+}
+
+/**
+ * Offers whose expiry has passed become EXPIRED and give back their holds (on one platform, or all).
+ * One read when nothing is due; the move is a compare-and-set, so expirers running at once agree.
+ */
+export async function expireOffers(db: Db, limit = 500, platform?: string): Promise<string[]> {
+  let due = db
+    .selectFrom('executions')
+    .select('uuid')
+    .where('phase', '=', 'OFFERED')
+    .where('expires', '<=', sql<Date>`clock_timestamp()`);
+  if (platform !== undefined) due = due.where('platform', '=', platform);
+  const rows = await due.orderBy('expires').limit(limit).execute();
+  if (rows.length === 0) return [];
+  return applyPhase(db, rows.map((d) => d.uuid), 'OFFERED', 'EXPIRED', 'offer expired');
 }
 
 export async function releaseExecutionBookings(db: Db, uuid: string): Promise<void> {
@@ -157,13 +210,14 @@ export async function releaseExecutionBookings(db: Db, uuid: string): Promise<vo
 export interface ActiveExecution {
   uuid: string;
   phase: ExecutionPhase;
+  prepare_start: Date;
 }
 
 /** A platform's executions its workers still owe a step to (active, or ended but not yet released). */
 export async function listOwedExecutions(db: Db, platform: string, limit = 1000): Promise<ActiveExecution[]> {
   return db
     .selectFrom('executions')
-    .select(['uuid', 'phase'])
+    .select(['uuid', 'phase', 'prepare_start'])
     .where('platform', '=', platform)
     .where((eb) => eb.or([
       eb('phase', 'in', [...ActivePhases]),
@@ -175,6 +229,18 @@ export async function listOwedExecutions(db: Db, platform: string, limit = 1000)
     .orderBy('modified')
     .limit(limit)
     .execute();
+}
+
+/** A component's platform state (replacing what was kept for it) and messages for it, in one statement. */
+export async function saveComponent(db: Db, executionUuid: string, componentUuid: string, state?: Record<string, unknown>, messages?: MessageItem[]): Promise<void> {
+  const patch = state ? storableJson({ [componentUuid]: state }) : null;
+  const added = messages?.length ? storableJson(messages) : null;
+  if (!patch && !added) return;
+  await sql`
+    with kept as (
+      update executions set platform_state = platform_state || ${patch}::jsonb where ${patch}::jsonb is not null and uuid = ${executionUuid}
+    )
+    update components set messages = messages || ${added}::jsonb where ${added}::jsonb is not null and uuid = ${componentUuid}`.execute(db);
 }
 
 export async function setPlatformState(db: Db, uuid: string, state: Record<string, unknown>): Promise<void> {
@@ -223,22 +289,45 @@ export async function moveComponent(
   db: Db,
   componentUuid: string,
   from: readonly LifecyclePhase[],
-  to: LifecyclePhase,
+  to: LifecyclePhase | readonly LifecyclePhase[],
   note?: string,
+  opts: ComponentMoveOptions = {},
 ): Promise<boolean> {
-  const allowed = from.filter((f) => canTransitionComponent(f, to));
-  if (allowed.length === 0) throw new Error(`illegal component transition ${from.join('|')} -> ${to}`);
+  // A path (e.g. PREPARING then AVAILABLE, for a component ready as soon as it was made) is recorded
+  // phase by phase, in one statement.
+  const path = typeof to === 'string' ? [to] : [...to];
+  const allowed = from.filter((f) => canTransitionComponent(f, path[0]!));
+  const legal = path.every((p, i) => i === 0 || canTransitionComponent(path[i - 1]!, p));
+  if (allowed.length === 0 || !legal) throw new Error(`illegal component transition ${from.join('|')} -> ${path.join(' -> ')}`);
+  const state = opts.state && Object.keys(opts.state).length ? storableJson({ [componentUuid]: opts.state }) : null;
+  const messages = opts.messages?.length ? storableJson(opts.messages) : null;
   const { rows } = await sql<{ execution_uuid: string }>`
-    with moved as (
-      update components set phase = ${to}
+    with kept as (
+      update executions set platform_state = platform_state || ${state}::jsonb
+      where ${state}::jsonb is not null and uuid = (select execution_uuid from components where uuid = ${componentUuid})
+    ), moved as (
+      update components set phase = ${path.at(-1)!}, messages = messages || coalesce(${messages}::jsonb, '[]'::jsonb)
       where uuid = ${componentUuid} and phase = any(${allowed}::text[])
+        and (${opts.whilePhase ?? null}::text is null
+             or exists (select 1 from executions e where e.uuid = components.execution_uuid and e.phase = ${opts.whilePhase ?? null}))
       returning execution_uuid
     ), recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)
-      select execution_uuid, ${componentUuid}, ${to}, ${note ?? null} from moved
+      select m.execution_uuid, ${componentUuid}, p.phase, ${note ?? null}
+      from moved m, unnest(${path}::text[]) with ordinality as p(phase, n) order by p.n
     )
-    select execution_uuid, pg_notify(${PHASE_CHANNEL}, execution_uuid::text) from moved`.execute(db);
+    select execution_uuid from moved`.execute(db);
   return rows.length === 1;
+}
+
+/** What a component move also does in its one statement. */
+export interface ComponentMoveOptions {
+  /** The component's platform state, saved whether or not it moves (merged into what is stored). */
+  state?: Record<string, unknown>;
+  /** Messages to add to the component, with the move. */
+  messages?: MessageItem[];
+  /** Move only while the execution is still in this phase (a cancel may have come meanwhile). */
+  whilePhase?: ExecutionPhase;
 }
 
 export async function appendComponentMessages(db: Db, componentUuid: string, messages: MessageItem[]): Promise<void> {
@@ -262,29 +351,16 @@ export async function countExecutionsByPhase(db: Db, platform: string): Promise<
 /**
  * Keeps an owner to `keep` offer sets with live offers: the older ones expire now and give back their
  * holds, so nobody can hold the platform's capacity by asking for offers and never answering.
- * Returns the offers expired.
+ * Returns the offers expired. One read when nothing is over (the move is a compare-and-set).
  */
 export async function expireOldestOpenOffers(db: Db, owner: string, keep: number): Promise<string[]> {
-  return db.transaction().execute(async (trx) => {
-    const open = await trx
-      .selectFrom('executions')
-      .select(['offerset_uuid', sql<Date>`min(created)`.as('created')])
-      .where('owner', '=', owner)
-      .where('phase', '=', 'OFFERED')
-      .where('expires', '>', sql<Date>`clock_timestamp()`)
-      .groupBy('offerset_uuid')
-      .orderBy('created', 'desc')
-      .execute();
-    const stale = open.slice(Math.max(0, keep)).map((s) => s.offerset_uuid);
-    if (!stale.length) return [];
-    const offers = await trx
-      .selectFrom('executions')
-      .select('uuid')
-      .where('offerset_uuid', 'in', stale)
-      .where('phase', '=', 'OFFERED')
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    return applyPhase(trx, offers.map((o) => o.uuid), 'OFFERED', 'EXPIRED', 'released: the owner asked for newer offers beyond the number that may be held at once');
-  });
+  const { rows } = await sql<{ uuid: string }>`
+    with open as (
+      select offerset_uuid, min(created) as created from executions
+      where owner = ${owner} and phase = 'OFFERED' and expires > clock_timestamp()
+      group by offerset_uuid order by created desc offset ${Math.max(0, keep)}
+    )
+    select e.uuid from executions e join open o on o.offerset_uuid = e.offerset_uuid where e.phase = 'OFFERED'`.execute(db);
+  if (rows.length === 0) return [];
+  return applyPhase(db, rows.map((r) => r.uuid), 'OFFERED', 'EXPIRED', 'released: the owner asked for newer offers beyond the number that may be held at once');
 }

@@ -2,7 +2,9 @@ import { sql, type Transaction } from 'kysely';
 import { message, type ExecutionPhase } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { Database } from '../schema.js';
-import { lockPlatform, type PlatformCapacity } from './platforms.js';
+import { findPlatform, type PlatformCapacity } from './platforms.js';
+import { isCapacityConflict } from './capacity.js';
+import { expireOffers } from './executions.js';
 import { PHASE_CHANNEL } from './phase.js';
 
 /** The phases in which an execution's available duration may still be changed (its booking is live). */
@@ -17,71 +19,70 @@ export type ExtendOutcome =
 interface Amounts { cores: number; memoryGib: number; storageGib: number }
 
 /**
- * Whether `amounts` more fit on a platform at every instant of [from, to), beside its live bookings
- * and offer holds other than the execution's own. Offers of one set are alternatives and count at
- * their largest, as when planning. The one place that decides capacity for an extension.
+ * Whether `amounts` more fit on a platform at every instant of [from, to), where `from` is the end of
+ * the execution's own booking: counted as the database counts (capacity buckets; a bucket that already
+ * holds the booking's last moments holds it already). The one place that decides capacity for an
+ * extension; the database refuses the longer booking anyway if this was out of date.
  */
 export async function extensionShortfall(
-  trx: Transaction<Database>, capacity: PlatformCapacity, executionUuid: string, from: Date, to: Date, amounts: Amounts,
+  trx: Transaction<Database> | Db, capacity: PlatformCapacity, _executionUuid: string, from: Date, to: Date, amounts: Amounts,
 ): Promise<('cores' | 'memory' | 'storage')[]> {
   const { rows } = await sql<{ cores: number; memory: number; storage: number }>`
-    with live as (
-      select case when b.hold_until is null then b.execution_uuid else e.offerset_uuid end as grp,
-        b.cores, b.memory_gib, b.storage_gib, b.during
-      from bookings b join executions e on e.uuid = b.execution_uuid
-      where b.platform = ${capacity.name} and b.released_at is null and b.execution_uuid <> ${executionUuid}
-        and (b.hold_until is null or b.hold_until > clock_timestamp())
-        and b.during && tstzrange(${from}, ${to})
-    ), instants as (
-      select ${from}::timestamptz as at
-      union select lower(during) from live where lower(during) > ${from} and lower(during) < ${to}
-    ), per_group as (
-      select i.at, l.grp, max(l.cores) as cores, max(l.memory_gib) as memory, max(l.storage_gib) as storage
-      from instants i join live l on l.during @> i.at
-      group by i.at, l.grp
-    ), usage as (
-      select at, sum(cores) as cores, sum(memory) as memory, sum(storage) as storage from per_group group by at
-    )
-    select coalesce(max(cores), 0)::int as cores, coalesce(max(memory), 0)::int as memory, coalesce(max(storage), 0)::int as storage
-    from usage`.execute(trx);
-  const peak = rows[0]!;
+    select coalesce(min(least(cores_cap, ${capacity.cores}::int) - cores_used), ${capacity.cores}::int)::int as cores,
+           coalesce(min(least(memory_cap, ${capacity.memoryGib}::int) - memory_used), ${capacity.memoryGib}::int)::int as memory,
+           coalesce(min(least(storage_cap, ${capacity.storageGib}::int) - storage_used), ${capacity.storageGib}::int)::int as storage
+    from capacity_buckets
+    where platform = ${capacity.name} and bucket >= ${from}::timestamptz and bucket < ${to}::timestamptz`.execute(trx);
+  const free = rows[0]!;
   const short: ('cores' | 'memory' | 'storage')[] = [];
-  if (peak.cores + amounts.cores > capacity.cores) short.push('cores');
-  if (peak.memory + amounts.memoryGib > capacity.memoryGib) short.push('memory');
-  if (peak.storage + amounts.storageGib > capacity.storageGib) short.push('storage');
+  if (amounts.cores > Math.min(free.cores, capacity.cores)) short.push('cores');
+  if (amounts.memoryGib > Math.min(free.memory, capacity.memoryGib)) short.push('memory');
+  if (amounts.storageGib > Math.min(free.storage, capacity.storageGib)) short.push('storage');
   return short;
 }
 
 /**
- * Gives an execution a longer available duration: under the platform's lock, re-checks its phase and
- * the capacity over the added time, then moves its release and its booking's end together, in one
- * transaction. Nothing changes unless all of it can.
+ * Gives an execution a longer available duration: re-checks its phase (row lock) and the capacity over
+ * the added time, then moves its release and its booking's end together, in one transaction. The
+ * database counts the longer booking and refuses it if it would overbook. Nothing changes unless all
+ * of it can.
  */
 export async function extendAvailable(db: Db, uuid: string, availableMs: number, note: string): Promise<ExtendOutcome> {
-  return db.transaction().execute(async (trx): Promise<ExtendOutcome> => {
-    const first = await trx.selectFrom('executions').select('platform').where('uuid', '=', uuid).executeTakeFirst();
-    if (!first) return { outcome: 'not-found' };
-    const capacity = await lockPlatform(trx, first.platform);
-    const e = await trx.selectFrom('executions').selectAll().where('uuid', '=', uuid).forUpdate().executeTakeFirstOrThrow();
-    if (!EXTENDABLE_PHASES.includes(e.phase) || !capacity) return { outcome: 'conflict', phase: e.phase };
-    const oldEnd = new Date(e.release_start.getTime() + e.release_ms);
-    const releaseStart = new Date(e.available_start.getTime() + availableMs);
-    const newEnd = new Date(releaseStart.getTime() + e.release_ms);
-    if (newEnd > oldEnd) {
-      const booking = await trx.selectFrom('bookings').select(['cores', 'memory_gib', 'storage_gib']).where('execution_uuid', '=', uuid).executeTakeFirstOrThrow();
-      const short = await extensionShortfall(trx, capacity, uuid, oldEnd, newEnd, { cores: booking.cores, memoryGib: booking.memory_gib, storageGib: booking.storage_gib });
-      if (short.length) return { outcome: 'no-capacity', short, from: oldEnd, to: newEnd };
-    }
-    const m = message('urn:schedule-change', 'INFO', 'The available duration was changed to {duration} ms: {note}', { duration: availableMs, note });
-    await trx.updateTable('executions')
-      .set({ available_ms: availableMs, release_start: releaseStart, modified: sql<Date>`clock_timestamp()`, messages: sql`messages || ${JSON.stringify([m])}::jsonb` })
-      .where('uuid', '=', uuid)
-      .execute();
-    await trx.updateTable('bookings')
-      .set({ during: sql<string>`tstzrange(lower(during), ${newEnd})` })
-      .where('execution_uuid', '=', uuid)
-      .execute();
-    await sql`select pg_notify(${PHASE_CHANNEL}, ${uuid})`.execute(trx);
-    return { outcome: 'extended', availableMs, releaseStart };
-  });
+  const first = await db.selectFrom('executions').select('platform').where('uuid', '=', uuid).executeTakeFirst();
+  if (!first) return { outcome: 'not-found' };
+  // Holds that lapsed still count until expired: give them back first.
+  await expireOffers(db, 1000, first.platform);
+  let shortfall: ExtendOutcome | undefined;
+  try {
+    return await db.transaction().execute(async (trx): Promise<ExtendOutcome> => {
+      const capacity = await findPlatform(trx, first.platform);
+      const e = await trx.selectFrom('executions').selectAll().where('uuid', '=', uuid).forUpdate().executeTakeFirstOrThrow();
+      if (!EXTENDABLE_PHASES.includes(e.phase) || !capacity) return { outcome: 'conflict', phase: e.phase };
+      const oldEnd = new Date(e.release_start.getTime() + e.release_ms);
+      const releaseStart = new Date(e.available_start.getTime() + availableMs);
+      const newEnd = new Date(releaseStart.getTime() + e.release_ms);
+      if (newEnd > oldEnd) {
+        const booking = await trx.selectFrom('bookings').select(['cores', 'memory_gib', 'storage_gib']).where('execution_uuid', '=', uuid).executeTakeFirstOrThrow();
+        const amounts = { cores: booking.cores, memoryGib: booking.memory_gib, storageGib: booking.storage_gib };
+        const short = await extensionShortfall(trx, capacity, uuid, oldEnd, newEnd, amounts);
+        shortfall = { outcome: 'no-capacity', short: short.length ? short : ['cores'], from: oldEnd, to: newEnd };
+        if (short.length) return shortfall;
+      }
+      const m = message('urn:schedule-change', 'INFO', 'The available duration was changed to {duration} ms: {note}', { duration: availableMs, note });
+      await trx.updateTable('executions')
+        .set({ available_ms: availableMs, release_start: releaseStart, modified: sql<Date>`clock_timestamp()`, messages: sql`messages || ${JSON.stringify([m])}::jsonb` })
+        .where('uuid', '=', uuid)
+        .execute();
+      await trx.updateTable('bookings')
+        .set({ during: sql<string>`tstzrange(lower(during), ${newEnd})` })
+        .where('execution_uuid', '=', uuid)
+        .execute();
+      await sql`select pg_notify(${PHASE_CHANNEL}, ${uuid})`.execute(trx);
+      return { outcome: 'extended', availableMs, releaseStart };
+    });
+  } catch (err) {
+    // Another booking took the time between the check and the update: the database refused it.
+    if (isCapacityConflict(err) && shortfall) return shortfall;
+    throw err;
+  }
 }

@@ -1,13 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { canTransition, componentEffects, type ExecutionPhase } from '@eb/schema';
+import { canTransition, componentEffects, releasesBookingAtOnce, type ExecutionPhase } from '@eb/schema';
 import type { Database } from '../schema.js';
 
 /** Channel on which every committed phase change is announced (payload: execution uuid). */
 export const PHASE_CHANNEL = 'eb_execution_phase';
-
-// Offers that end unaccepted give their hold back at once, and so does a completed execution (its
-// platform release is already done). FAILED and CANCELLED keep theirs until the platform is released.
-const RELEASES_HOLD: readonly ExecutionPhase[] = ['REJECTED', 'EXPIRED', 'COMPLETED'];
 
 /**
  * Moves executions from one phase to another as a compare-and-set on the current phase, and records
@@ -20,35 +16,62 @@ export async function applyPhase(
   from: ExecutionPhase,
   to: ExecutionPhase,
   note?: string,
+  /** Only executions whose booked available time has ended (re-checked in the same statement). */
+  onlyIfEnded = false,
 ): Promise<string[]> {
-  if (!canTransition(from, to)) throw new Error(`illegal transition ${from} -> ${to}`);
+  return (await applyPhaseRows(trx, uuids, from, to, note, { onlyIfEnded })).map((r) => r.uuid);
+}
+
+/**
+ * applyPhase, answering when each execution moved (its new `modified`). `to` may be a path of phases
+ * passed through in one change (each recorded, in order); only its last may move components. `state`
+ * is merged into the executions' platform state with the move.
+ */
+export async function applyPhaseRows(
+  trx: Transaction<Database> | Kysely<Database>,
+  uuids: string[],
+  from: ExecutionPhase,
+  to: ExecutionPhase | readonly ExecutionPhase[],
+  note?: string,
+  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {},
+): Promise<{ uuid: string; modified: Date }[]> {
+  const path = typeof to === 'string' ? [to] : [...to];
+  path.forEach((p, i) => { if (!canTransition(i === 0 ? from : path[i - 1]!, p)) throw new Error(`illegal transition ${from} -> ${path.join(' -> ')}`); });
+  if (path.slice(0, -1).some((p) => componentEffects[p])) throw new Error(`only the last phase of ${path.join(' -> ')} may move components`);
   if (uuids.length === 0) return [];
-  const effect = componentEffects[to];
-  const releaseHold = RELEASES_HOLD.includes(to) || (from === 'OFFERED' && to === 'CANCELLED');
-  // One statement, so one round trip and atomic even outside a transaction: the move, its history,
-  // what it does to the components, the hold it gives back, and the notification.
-  const { rows } = await sql<{ uuid: string }>`
-    with moved as (
-      update executions set phase = ${to}, modified = clock_timestamp()
-      where uuid = any(${uuids}::uuid[]) and phase = ${from}
-      returning uuid
-    ), recorded as (
-      insert into phase_history (execution_uuid, component_uuid, phase, note)
-      select uuid, null, ${to}, ${note ?? null} from moved
-    ), components_moved as (
-      update components set phase = ${effect?.to ?? 'INITIALIZING'}
-      where execution_uuid in (select uuid from moved) and phase = any(${[...(effect?.from ?? [])]}::text[])
+  const last = path.at(-1)!;
+  const effect = componentEffects[last];
+  // Which phases give the booking back at once is the state machine's (bookingRelease in @eb/schema).
+  const releaseHold = releasesBookingAtOnce(path.at(-2) ?? from, last);
+  const onlyIfEnded = opts.onlyIfEnded ?? false;
+  const state = opts.state ? JSON.stringify(opts.state) : null;
+  // Parts that would change nothing are left out: a bookings update, even of no row, runs its triggers.
+  const components = effect ? sql`, components_moved as (
+      update components set phase = ${effect.to}
+      where execution_uuid in (select uuid from moved) and phase = any(${[...effect.from]}::text[])
       returning uuid, execution_uuid
     ), components_recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)
-      select execution_uuid, uuid, ${effect?.to ?? 'INITIALIZING'}, ${note ?? null} from components_moved
+      select execution_uuid, uuid, ${effect.to}, ${note ?? null} from components_moved
       on conflict do nothing
-    ), released as (
+    )` : sql``;
+  const released = releaseHold ? sql`, released as (
       update bookings set released_at = clock_timestamp()
-      where ${releaseHold} and execution_uuid in (select uuid from moved) and released_at is null
-    )
-    select uuid, pg_notify(${PHASE_CHANNEL}, uuid::text) from moved`.execute(trx);
-  return rows.map((r) => r.uuid);
+      where execution_uuid in (select uuid from moved) and released_at is null
+    )` : sql``;
+  const { rows } = await sql<{ uuid: string; modified: Date }>`
+    with moved as (
+      update executions set phase = ${last}, modified = clock_timestamp(),
+        platform_state = platform_state || coalesce(${state}::jsonb, '{}'::jsonb)
+      where uuid = any(${uuids}::uuid[]) and phase = ${from} and (not ${onlyIfEnded} or release_start <= clock_timestamp())
+      returning uuid, modified
+    ), recorded as (
+      insert into phase_history (execution_uuid, component_uuid, phase, note)
+      select m.uuid, null, p.phase, ${note ?? null}
+      from moved m, unnest(${path}::text[]) with ordinality as p(phase, n) order by m.uuid, p.n
+    )${components}${released}
+    select uuid, modified, pg_notify(${PHASE_CHANNEL}, uuid::text) from moved`.execute(trx);
+  return rows.map((r) => ({ uuid: r.uuid, modified: r.modified }));
 }
 
 /**

@@ -10,21 +10,45 @@ export interface PlatformCapacity {
 }
 
 /**
+ * The capacity buckets take a platform's (re-)declared figures at once; where more is already booked
+ * than a lowered capacity, that booking stands and nothing more is taken there until use comes down.
+ * Bucket rows are locked in bucket order, as every booking locks them, so this never deadlocks with one.
+ */
+async function recapBuckets(trx: Transaction<Database>, p: PlatformCapacity): Promise<void> {
+  await sql`
+    with locked as (
+      select platform, bucket from capacity_buckets where platform = ${p.name} order by bucket for update
+    )
+    update capacity_buckets c set
+      cores_cap = greatest(${p.cores}::int, c.cores_used),
+      memory_cap = greatest(${p.memoryGib}::int, c.memory_used),
+      storage_cap = greatest(${p.storageGib}::int, c.storage_used)
+    from locked l where c.platform = l.platform and c.bucket = l.bucket`.execute(trx);
+}
+
+const capacityOf = (row: { name: string; cores: number; memory_gib: number; storage_gib: number }): PlatformCapacity =>
+  ({ name: row.name, cores: row.cores, memoryGib: row.memory_gib, storageGib: row.storage_gib });
+
+/**
  * Declares (or re-declares) a platform's capacity, as configured, never above what its engine was
  * reported to have (see declareEngineCapacity): a configuration cannot promise cores the host lacks.
  */
 export async function upsertPlatform(db: Db, p: PlatformCapacity): Promise<void> {
-  await db
-    .insertInto('platforms')
-    .values({ name: p.name, cores: p.cores, memory_gib: p.memoryGib, storage_gib: p.storageGib })
-    .onConflict((oc) =>
-      oc.column('name').doUpdateSet({
-        cores: sql<number>`least(excluded.cores, coalesce(platforms.engine_cores, excluded.cores))`,
-        memory_gib: sql<number>`least(excluded.memory_gib, coalesce(platforms.engine_memory_gib, excluded.memory_gib))`,
-        storage_gib: p.storageGib, updated_at: new Date(),
-      }),
-    )
-    .execute();
+  await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('platforms')
+      .values({ name: p.name, cores: p.cores, memory_gib: p.memoryGib, storage_gib: p.storageGib })
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({
+          cores: sql<number>`least(excluded.cores, coalesce(platforms.engine_cores, excluded.cores))`,
+          memory_gib: sql<number>`least(excluded.memory_gib, coalesce(platforms.engine_memory_gib, excluded.memory_gib))`,
+          storage_gib: p.storageGib, updated_at: new Date(),
+        }),
+      )
+      .returning(['name', 'cores', 'memory_gib', 'storage_gib'])
+      .executeTakeFirstOrThrow();
+    await recapBuckets(trx, capacityOf(row));
+  });
 }
 
 /** Makes the platform's row exist (with no capacity until a worker declares it); changes nothing else. */
@@ -42,27 +66,28 @@ export async function declareEngineCapacity(
 ): Promise<PlatformCapacity> {
   const cores = Math.min(declared.cores ?? engine.cores, engine.cores);
   const memoryGib = Math.min(declared.memoryGib ?? engine.memoryGib, engine.memoryGib);
-  const row = await db.insertInto('platforms')
-    .values({ name, cores, memory_gib: memoryGib, storage_gib: declared.storageGib, engine_cores: engine.cores, engine_memory_gib: engine.memoryGib })
-    .onConflict((oc) => oc.column('name').doUpdateSet({
-      cores, memory_gib: memoryGib, engine_cores: engine.cores, engine_memory_gib: engine.memoryGib, updated_at: new Date(),
-    }))
-    .returning(['name', 'cores', 'memory_gib', 'storage_gib'])
-    .executeTakeFirstOrThrow();
-  return { name: row.name, cores: row.cores, memoryGib: row.memory_gib, storageGib: row.storage_gib };
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.insertInto('platforms')
+      .values({ name, cores, memory_gib: memoryGib, storage_gib: declared.storageGib, engine_cores: engine.cores, engine_memory_gib: engine.memoryGib })
+      .onConflict((oc) => oc.column('name').doUpdateSet({
+        cores, memory_gib: memoryGib, engine_cores: engine.cores, engine_memory_gib: engine.memoryGib, updated_at: new Date(),
+      }))
+      .returning(['name', 'cores', 'memory_gib', 'storage_gib'])
+      .executeTakeFirstOrThrow();
+    await recapBuckets(trx, capacityOf(row));
+    return capacityOf(row);
+  });
+}
+
+export async function findPlatform(db: Db | Transaction<Database>, name: string): Promise<PlatformCapacity | undefined> {
+  const row = await db.selectFrom('platforms').select(['name', 'cores', 'memory_gib', 'storage_gib']).where('name', '=', name).executeTakeFirst();
+  return row && capacityOf(row);
 }
 
 /**
- * Takes the platform's row lock for the rest of the transaction. Every change to what is booked on a
- * platform (new holds, acceptance) goes through this lock, so concurrent replicas plan in turn
- * against what the others committed.
+ * Planners take turns on this lock only after losing a few races for the same capacity; the database
+ * enforces capacity either way (capacity buckets), this only makes sure a planner gets through.
  */
-export async function lockPlatform(trx: Transaction<Database>, name: string): Promise<PlatformCapacity | undefined> {
-  const row = await trx
-    .selectFrom('platforms')
-    .select(['name', 'cores', 'memory_gib', 'storage_gib'])
-    .where('name', '=', name)
-    .forUpdate()
-    .executeTakeFirst();
-  return row && { name: row.name, cores: row.cores, memoryGib: row.memory_gib, storageGib: row.storage_gib };
+export async function lockPlatformPlanning(trx: Transaction<Database>, name: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(16002, hashtext(${name}))`.execute(trx);
 }

@@ -3,6 +3,7 @@ import { message, type AbstractComponent, type ExecutionRequest, type MessageIte
 import type { NewComponent, NewOffer, NewOfferSet, PlanningContext } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 import { planOffers, type PlanSettings } from './plan.js';
+import { FreeCalendar } from '@eb/core';
 import { applyLinks } from './links.js';
 import { quoteAndFilter } from '../costs/apply.js';
 import { DEFAULT_COST_PROFILE, type CostProfile } from '../costs/profile.js';
@@ -77,7 +78,7 @@ export function buildOfferSet(
     const m = message('urn:platform-unavailable', 'ERROR', 'The platform [{platform}] is not configured', { platform: s.platform });
     return { ...base, result: 'NO', messages: [m], offers: [] };
   }
-  const plan = planOffers(tree, ctx.capacity, ctx.bookings, now, s);
+  const plan = planOffers(tree, new FreeCalendar(ctx.calendar, ctx.horizonMs), now, s);
   if (!plan.ok) return { ...base, result: 'NO', messages: [shortMessage(plan.short, plan.reason)], offers: [] };
   const quoted = quoteAndFilter(plan.offers, request as ExecutionRequest, s.costProfile ?? DEFAULT_COST_PROFILE);
   if (!quoted.ok) return { ...base, result: 'NO', messages: quoted.messages, offers: [] };
@@ -96,6 +97,8 @@ export function buildOfferSet(
     memoryGib: p.memoryGib,
     storageGib: p.storageGib,
     interactive: tree.interactive,
+    // Never before the requested window; without one, any time from now.
+    earliestStart: tree.earlyStart ? new Date(Math.max(now, tree.startWindows[0]?.start ?? now)) : null,
     outputs: tree.executable ? [...(s.outputs ?? [])] : [],
     costs: quote.session.costs,
     metrics: quote.session.metrics,

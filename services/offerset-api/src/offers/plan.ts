@@ -1,6 +1,5 @@
-import type { LiveBooking, PlatformCapacity } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
-import { UsageProfile } from './profile.js';
+import type { FreeCalendar } from '@eb/core';
 
 export interface PlanSettings {
   prepareMs: number;
@@ -27,24 +26,13 @@ export type PlanResult =
   | { ok: true; offers: PlannedOffer[] }
   | { ok: false; short: ('cores' | 'memory' | 'storage')[]; reason: 'capacity' | 'window' };
 
-interface Free {
-  cores: number;
-  memoryGib: number;
-  storageGib: number;
-}
-
-/** Least free capacity at any instant of [start, end), given what is booked or held there. */
-export function freeOver(capacity: PlatformCapacity, bookings: LiveBooking[], start: number, end: number): Free {
-  return new UsageProfile(bookings).free(capacity, start, end);
-}
-
-function candidateStarts(tree: RequestTree, profile: UsageProfile, now: number, s: PlanSettings): number[] {
+function candidateStarts(tree: RequestTree, calendar: FreeCalendar, now: number, s: PlanSettings): number[] {
   // Nothing starts in the past or beyond the booking horizon (bookings are only read that far).
   const latest = now + s.horizonMs;
   const windows = (tree.startWindows.length ? tree.startWindows : [{ start: now, end: latest }])
     .map((w) => ({ start: Math.max(w.start, now), end: Math.min(w.end, latest) }))
     .filter((w) => w.start <= w.end);
-  const releases = profile.releases();
+  const releases = calendar.releases();
   const starts = new Set<number>();
   for (const w of windows) {
     for (let t = w.start; t <= w.end; t += s.slotMs) starts.add(t);
@@ -57,25 +45,23 @@ function candidateStarts(tree: RequestTree, profile: UsageProfile, now: number, 
 /**
  * Plans up to `maxOffers` alternatives, each meeting the request's minimum for its whole interval.
  * The offers of one set are alternatives (accepting one rejects the rest), so each must fit on its own
- * beside what others booked and held, and they are stored as one group: whichever the client takes,
- * booked + held stays within capacity at every instant.
+ * beside what others booked and held, and they are stored as one group (counted at its largest offer in
+ * each bucket): whichever the client takes, booked + held stays within capacity at every instant.
  */
 export function planOffers(
   tree: RequestTree,
-  capacity: PlatformCapacity,
-  existing: LiveBooking[],
+  calendar: FreeCalendar,
   now: number,
   s: PlanSettings,
 ): PlanResult {
   const span = s.prepareMs + tree.durationMs + s.releaseMs;
-  const profile = new UsageProfile(existing);
   const offers: PlannedOffer[] = [];
   const shortCount = { cores: 0, memory: 0, storage: 0 };
-  const starts = candidateStarts(tree, profile, now, s);
+  const starts = candidateStarts(tree, calendar, now, s);
   if (starts.length === 0) return { ok: false, short: [], reason: 'window' };
 
   const tryAt = (start: number, size: 'max' | 'min'): PlannedOffer | undefined => {
-    const free = profile.free(capacity, start, start + span);
+    const free = calendar.free(start, start + span);
     const fits = { cores: free.cores >= tree.cores.min, memory: free.memoryGib >= tree.memoryGib.min, storage: free.storageGib >= tree.storageGib };
     if (!fits.cores || !fits.memory || !fits.storage) {
       if (offers.length === 0) for (const k of ['cores', 'memory', 'storage'] as const) if (!fits[k]) shortCount[k] += 1;

@@ -19,6 +19,12 @@ export interface RequestTree {
   /** Allowed start intervals; empty means "as soon as possible". */
   startWindows: TimeInterval[];
   interactive: boolean;
+  /**
+   * Whether the execution may start before its booked start when capacity frees up (never before its
+   * window): `schedule.requested.earlyStart` (a broker extension) when given; otherwise batch yes,
+   * interactive no (a session's owner expects it at the time they accepted).
+   */
+  earlyStart: boolean;
   /** How data, storage and volume mounts refer to each other (storage includes what was made for data). */
   links: StorageLinks;
   /** Problems found while reading the request, reported as result NO. */
@@ -64,6 +70,10 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     if (!w) invalid.push({ path: 'schedule.requested.start', value: requested.start, reason: 'must be an ISO 8601 interval' });
     else startWindows.push(w);
   }
+  const early = (requested as { earlyStart?: unknown } | undefined)?.earlyStart;
+  if (early !== undefined && typeof early !== 'boolean') {
+    invalid.push({ path: 'schedule.requested.earlyStart', value: String(early), reason: 'must be true or false' });
+  }
   const links = linkStorage(req, defaults.dataStorageGib);
   const storage = links.storage;
   const cores = range(req.compute?.cores, defaults.cores);
@@ -86,6 +96,7 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
     durationMs,
     startWindows,
     interactive: isInteractive(req.executable),
+    earlyStart: typeof early === 'boolean' ? early : !isInteractive(req.executable),
     links,
     invalid,
   };

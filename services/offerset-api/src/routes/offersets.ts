@@ -14,8 +14,9 @@ import type { OffersetApiConfig } from '../config.js';
 import type { OfferMetrics } from '../metrics.js';
 import { applyPolicies, type Policy } from '../policies/policy.js';
 
-// Bookings are read for the first hours of the calendar first, and for the whole horizon only if needed.
-const FIRST_HORIZON_MS = 6 * 3_600_000;
+// The calendar is read for its first hour (or as far as the offers' alternative starts reach) first,
+// and for the whole horizon only if that was not enough.
+const FIRST_HORIZON_MS = 3_600_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -66,13 +67,14 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const started = performance.now();
     const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
     const full = config.offers.horizonMs;
-    const horizons = [...new Set([Math.min(FIRST_HORIZON_MS, full), full])].map((h) => h + span);
+    const first = Math.max(FIRST_HORIZON_MS, config.offers.maxOffers * config.offers.slotMs);
+    const horizons = [...new Set([Math.min(first, full), full])].map((h) => h + span);
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
       const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
       const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);
       const couldFindMore = !problems.some((m) => m.level === 'ERROR') && planned.offers.length < settings.maxOffers;
       return !last && couldFindMore ? undefined : planned;
-    });
+    }, () => deps.metrics.planConflicts.inc());
     deps.metrics.planSeconds.observe((performance.now() - started) / 1000);
     deps.metrics.offerSets.inc({ result: set.result });
     deps.metrics.offers.inc(set.offers.length);

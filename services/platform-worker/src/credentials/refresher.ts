@@ -4,7 +4,7 @@ import {
   appendExecutionMessages, findExecutionRow, listExpiringCredentials, recordRefresh, recordRefreshFailure, transitionExecution,
   type Db, type StoredCredential,
 } from '@eb/db';
-import { enqueueStep, type Sealer, type StepJob } from '@eb/core';
+import { wakeExecution, type Sealer, type StepJob } from '@eb/core';
 import type { Queue } from 'bullmq';
 
 export interface RefreshSettings {
@@ -80,7 +80,7 @@ async function failExpired(db: Db, queue: Queue<StepJob>, c: StoredCredential, r
   });
   if (await transitionExecution(db, c.executionUuid, row.phase as ExecutionPhase, 'FAILED', m.message)) {
     await appendExecutionMessages(db, c.executionUuid, [m]);
-    await enqueueStep(queue, c.executionUuid, 'FAILED');
+    await wakeExecution(queue, c.executionUuid);
   }
 }
 

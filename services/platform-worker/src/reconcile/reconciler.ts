@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { expireOffers, listOwedExecutions, type Db } from '@eb/db';
-import { enqueueStep, stepJobId, type StepJob } from '@eb/core';
+import { expireOffers, listOwedExecutions, pruneCapacityBuckets, type Db } from '@eb/db';
+import { stepJobId, wakeExecution, type StepJob } from '@eb/core';
 
 export interface ReconcileReport {
   expired: number;
@@ -9,24 +9,26 @@ export interface ReconcileReport {
 }
 
 /**
- * PostgreSQL says which steps are owed; Redis only carries them. This finds owed steps with no live
- * job (Redis flushed or restarted, a worker killed between commit and enqueue) and enqueues them again,
- * and expires lapsed offers. Safe to run from every worker at once: job ids are deterministic.
- * Only the platform's own executions: another platform's are its workers' business.
+ * PostgreSQL says which executions are owed work; Redis only carries their jobs. This finds owed
+ * executions with no live job (Redis flushed or restarted, a worker killed between commit and wake) and
+ * adds it again, brings forward one sleeping past a start that was moved earlier, expires lapsed
+ * offers, and drops empty capacity buckets of days gone by. Safe to run from every worker at once: the
+ * job's id is the execution's. Only the platform's own executions: another platform's are its workers'.
  */
 export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger): Promise<ReconcileReport> {
   const expired = await expireOffers(db);
+  await pruneCapacityBuckets(db, platform);
   let enqueued = 0;
-  for (const { uuid, phase } of await listOwedExecutions(db, platform)) {
-    const id = stepJobId(uuid, phase);
-    const job = await queue.getJob(id);
-    if (job) {
-      const state = await job.getState();
-      if (state !== 'failed' && state !== 'completed' && state !== 'unknown') continue;
-      await job.remove().catch(() => undefined);
+  for (const { uuid, phase, prepare_start } of await listOwedExecutions(db, platform)) {
+    const job = await queue.getJob(stepJobId(uuid));
+    const state = job ? await job.getState() : 'missing';
+    if (state === 'missing' || state === 'failed' || state === 'completed' || state === 'unknown') {
+      await wakeExecution(queue, uuid);
+      enqueued += 1;
+    } else if (state === 'delayed' && (phase === 'ACCEPTED' || phase === 'WAITING')) {
+      // Never later than its booked start, wherever that was moved meanwhile.
+      await wakeExecution(queue, uuid, prepare_start.getTime() - Date.now());
     }
-    await enqueueStep(queue, uuid, phase);
-    enqueued += 1;
   }
   if (expired.length || enqueued) logger.info({ expired: expired.length, enqueued }, 'reconciled');
   return { expired: expired.length, enqueued };

@@ -1,0 +1,168 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { componentEffects, message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
+import {
+  appendComponentMessages, appendExecutionMessages, moveComponent, saveComponent, transitionExecutionAt,
+  type ComponentRow, type Db, type ExecutionRecord,
+} from '@eb/db';
+import type { StepJob } from '@eb/core';
+import type { ComponentContext, PlatformAdapter, StepOutput } from '../platforms/adapter.js';
+import type { OutputCapture, OutputSettings } from './output.js';
+import { lookAt, type Next } from './next.js';
+import { pollDelay, type StepTiming } from './timing.js';
+
+export interface StepDeps {
+  db: Db;
+  queue: Queue<StepJob>;
+  platform: PlatformAdapter;
+  timing: StepTiming;
+  logger: Logger;
+  onTransition?: (uuid: string, from: ExecutionPhase, to: ExecutionPhase) => void;
+  /** Called when a pass gave capacity back (so waiting executions may start earlier). */
+  onCapacityFreed?: () => void;
+  /** How executables' output is copied into the database (every 5 s, the last MiB, when unset). */
+  outputs?: OutputSettings;
+}
+
+const UNDER_WAY: LifecyclePhase[] = ['INITIALIZING', 'WAITING', 'PREPARING', 'AVAILABLE', 'RUNNING'];
+
+/**
+ * One look at one execution, as stored when the pass read it: what a phase's action works with. Every
+ * change it makes, of the execution or of a component, is a compare-and-set in PostgreSQL, so a pass
+ * run twice (worker killed, Redis restored) applies each change once; platform calls are idempotent.
+ */
+export class Pass {
+  /**
+   * Set when something this pass tried did not apply as it expected (a compare-and-set found another
+   * phase): what it holds in memory may then be out of date, and the next action reads it again.
+   */
+  stale = false;
+
+  constructor(
+    readonly record: ExecutionRecord,
+    readonly deps: StepDeps,
+    readonly outputs: OutputCapture,
+    /** How often this phase has polled so far: the polling backoff. */
+    readonly polls: number,
+    /** Aborted when the execution leaves this phase or its preparation deadline passes. */
+    readonly signal?: AbortSignal,
+  ) {}
+
+  get execution() {
+    return this.record.execution;
+  }
+
+  get uuid(): string {
+    return this.record.execution.uuid;
+  }
+
+  /** Look again after the polling interval, but no later than `cap`. */
+  poll(cap = Infinity): Next {
+    return lookAt(Math.min(cap, Date.now() + pollDelay(this.polls, this.deps.timing)));
+  }
+
+  contextFor(component: ComponentRow): ComponentContext {
+    const db = this.deps.db;
+    const all = this.execution.platform_state as Record<string, Record<string, unknown>>;
+    return {
+      record: this.record, component,
+      state: { ...(all[component.uuid] ?? {}) },
+      stateOf: (uuid) => ({ ...(all[uuid] ?? {}) }),
+      report: (messages) => appendComponentMessages(db, component.uuid, messages),
+      ...(this.signal ? { signal: this.signal } : {}),
+    };
+  }
+
+  /** Keeps what the platform handed back: the component's state (merged) and its messages. */
+  async save(ctx: ComponentContext, out: StepOutput): Promise<void> {
+    const state = this.merge(ctx, out) ? ctx.state : undefined;
+    await saveComponent(this.deps.db, this.uuid, ctx.component.uuid, state, out.messages);
+  }
+
+  /** Merges a platform answer's state into the component's, here and in the record; true if there was any. */
+  private merge(ctx: ComponentContext, out: StepOutput | undefined): boolean {
+    if (!out?.state || Object.keys(out.state).length === 0) return false;
+    Object.assign(ctx.state, out.state);
+    (this.execution.platform_state as Record<string, unknown>)[ctx.component.uuid] = { ...ctx.state };
+    return true;
+  }
+
+  /**
+   * The executable's output, read for good before it can be released (its container may go with it),
+   * kept with any messages about how it ended.
+   */
+  async keepOutput(ctx: ComponentContext, messages: MessageItem[] = []): Promise<void> {
+    if (ctx.state.outputKept) {
+      if (messages.length) await this.save(ctx, { messages });
+      return;
+    }
+    await this.outputs.final(ctx);
+    await this.save(ctx, { state: { outputKept: true }, messages });
+  }
+
+  /**
+   * Moves the execution (compare-and-set on `from`, and with `onlyIfEnded` on its booked end as stored
+   * now) to `to`, or through a path of phases in one change, keeping `state` in its platform state;
+   * false when it had moved on already (or its end was moved later). What the move does to the
+   * components (@eb/schema's componentEffects) is applied to the record here too.
+   */
+  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {}): Promise<boolean> {
+    const path = typeof to === 'string' ? [to] : to;
+    const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, opts);
+    if (!modified) {
+      this.stale = true;
+      return false;
+    }
+    let previous = from;
+    for (const next of path) {
+      this.deps.onTransition?.(this.uuid, previous, next);
+      const effect = componentEffects[next];
+      if (effect) for (const c of this.record.components) if (effect.from.includes(c.phase)) c.phase = effect.to;
+      previous = next;
+    }
+    this.execution.phase = previous;
+    this.execution.modified = modified;
+    if (opts.state) Object.assign(this.execution.platform_state as Record<string, unknown>, opts.state);
+    return true;
+  }
+
+  /**
+   * Moves a component (compare-and-set on its phase), in the same statement keeping what the platform
+   * answered for it (`out`, merged into its state) and, with `whilePhase`, only while the execution is
+   * still in that phase. False when it did not move.
+   */
+  async moveComponent(c: ComponentRow, to: LifecyclePhase | LifecyclePhase[], note: string, extra: { ctx?: ComponentContext; out?: StepOutput; whilePhase?: ExecutionPhase } = {}): Promise<boolean> {
+    const state = extra.ctx && this.merge(extra.ctx, extra.out) ? extra.ctx.state : undefined;
+    const moved = await moveComponent(this.deps.db, c.uuid, [c.phase], to, note, {
+      ...(state ? { state } : {}),
+      ...(extra.out?.messages?.length ? { messages: extra.out.messages } : {}),
+      ...(extra.whilePhase ? { whilePhase: extra.whilePhase } : {}),
+    });
+    if (moved) c.phase = typeof to === 'string' ? to : to.at(-1)!;
+    else this.stale = true;
+    return moved;
+  }
+
+  /** Fails the execution from `from`, with messages on it (and on the component to blame, if any). */
+  async fail(from: ExecutionPhase, messages: MessageItem[], culprit?: ComponentRow): Promise<void> {
+    const db = this.deps.db;
+    if (culprit) {
+      await appendComponentMessages(db, culprit.uuid, messages);
+      if (UNDER_WAY.includes(culprit.phase)) await this.moveComponent(culprit, 'FAILED', messages[0]?.message ?? 'failed');
+    }
+    await appendExecutionMessages(db, this.uuid, messages);
+    await this.move(from, 'FAILED', messages[0]?.message ?? 'failed');
+  }
+
+  /** Fails the execution because a platform call failed and retrying will not help. */
+  failStep(from: ExecutionPhase, reason: string): Promise<void> {
+    return this.fail(from, [message('urn:platform-failure', 'ERROR', 'Step {phase} failed: {reason}', { phase: from, reason })]);
+  }
+
+  /** The access points the executable answered on. */
+  accessOf(): unknown[] {
+    const exe = this.record.components.find((c) => c.role === 'executable');
+    const state = exe ? (this.execution.platform_state as Record<string, { access?: unknown[] }>)[exe.uuid] : undefined;
+    return state?.access ?? [];
+  }
+}
