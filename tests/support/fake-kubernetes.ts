@@ -26,6 +26,7 @@ const RESOURCES: Record<string, { kind: string; apiVersion: string }> = {
   services: { kind: 'Service', apiVersion: 'v1' },
   persistentvolumeclaims: { kind: 'PersistentVolumeClaim', apiVersion: 'v1' },
   jobs: { kind: 'Job', apiVersion: 'batch/v1' },
+  secrets: { kind: 'Secret', apiVersion: 'v1' },
 };
 
 const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
@@ -52,7 +53,9 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
   const failures: { method: string; path: RegExp; status: number; times: number }[] = [];
 
   const exitCodeOf = (c: any): number => {
-    const text = [...(c.command ?? []), ...(c.args ?? []), ...(c.env ?? []).map((e: any) => e.value)].join(' ');
+    // What the container was asked to do: its args (the executable's command) and environment; a
+    // program given as `command` (the staging script) is the broker's own and says nothing of the outcome.
+    const text = [...(c.args ?? []), ...(c.env ?? []).map((e: any) => e.value)].join(' ');
     if (/missing/.test((c.env ?? []).map((e: any) => e.value).join(' '))) return 1;
     const m = /exit (\d+)/.exec(text);
     return m ? Number(m[1]) : 0;

@@ -12,6 +12,8 @@ export interface PlatformsTable {
   memory_gib: number;
   storage_gib: number;
   updated_at: DefaultedTimestamp;
+  /** What the platform's workers declared they can run (PlatformAbilities); null until one has. */
+  abilities: ColumnType<unknown | null, string | null | undefined, string | null>;
 }
 
 export interface OffersetsTable {

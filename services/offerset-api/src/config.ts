@@ -1,7 +1,6 @@
 import { egressPolicy, envDurationMs, envInt, envString, platformConfig, type EgressPolicy, type PlatformConfig } from '@eb/core';
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
-import { abilitiesOf } from './offers/abilities.js';
 import { costProfileFromEnv } from './costs/profile.js';
 
 export interface OffersetApiConfig {
@@ -14,6 +13,8 @@ export interface OffersetApiConfig {
   defaults: TreeDefaults;
   /** Where data may come from (EB_EGRESS_ALLOW / EB_EGRESS_DENY, as the workers read them); the default policy when unset. */
   egress?: EgressPolicy;
+  /** How long platforms' declared abilities are kept before they are read again (default 5 s). */
+  abilitiesTtlMs?: number;
 }
 
 export function loadConfig(): OffersetApiConfig {
@@ -34,7 +35,6 @@ export function loadConfig(): OffersetApiConfig {
       horizonMs: envDurationMs('EB_BOOKING_HORIZON', 'P7D'),
       slotMs: envDurationMs('EB_SLOT', 'PT15M'),
       maxCandidates: envInt('EB_MAX_CANDIDATES', 5000),
-      outputs: abilitiesOf(platform).outputs,
       costProfile: costProfileFromEnv(),
     },
     defaults: {

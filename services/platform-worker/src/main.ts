@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { sql } from 'kysely';
-import { connectDatabase, countExecutionsByPhase, migrateToLatest } from '@eb/db';
+import { connectDatabase, countExecutionsByPhase, declarePlatformAbilities, migrateToLatest } from '@eb/db';
 import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queuePrefix, redisConnection, stepQueueName, type StepJob } from '@eb/core';
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { sealerFromEnv } from '@eb/core';
@@ -20,7 +20,9 @@ const workerRedis = redisConnection(redisUrl);
 for (const r of [queueRedis, workerRedis]) r.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const platformName = platformConfig().name;
 const queue = createStepQueue(queueRedis, platformName);
-const platform = await choosePlatform(logger, database.db);
+const { adapter: platform, abilities } = await choosePlatform(logger, database.db);
+// The offer-set API offers only what a worker of this platform said it can do.
+await declarePlatformAbilities(database.db, platformConfig(), abilities);
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);

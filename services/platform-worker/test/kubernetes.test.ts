@@ -3,13 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
 import { findExecution, readOutput } from '@eb/db';
-import { applyClientUpdate, renderExecution } from '@eb/core';
+import { applyClientUpdate, egressPolicy, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { startFakeKubernetes, type FakeKubernetes } from '@eb/tests/support/fake-kubernetes.js';
 import { messagesOf, startHarness, type Harness } from './harness.js';
 import { KubernetesPlatform } from '../src/platforms/kubernetes/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/kubernetes/objects.js';
+import { NO_STAGING } from '../src/staging/settings.js';
+import { STAGING_SCRIPT } from '../src/platforms/kubernetes/staging-script.js';
 
 // The real @kubernetes/client-node against a small API server made in the test (no cluster here).
 let h: Harness;
@@ -25,7 +27,7 @@ beforeAll(async () => {
     contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }],
     currentContext: 'fake',
   });
-  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
+  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}', staging: { ...NO_STAGING, policy: egressPolicy('127.0.0.1') } });
   h = await startHarness(adapter);
 });
 
@@ -48,7 +50,7 @@ describe('Kubernetes platform', () => {
       executable: exe(['sh', '-c', 'md5sum /input/data.bin']),
       extra: [
         { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 5, max: 5 } } },
-        { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/data.bin', storage: 'work', checksum: { type: 'md5', value: 'abc' } } },
+        { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://127.0.0.1:9/data.bin', storage: 'work', checksum: { type: 'md5', value: 'abc' } } },
         { role: 'volume', name: 'in', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: 'input' } },
       ],
     });
@@ -59,8 +61,13 @@ describe('Kubernetes platform', () => {
     const jobs = posted('Job', uuid);
     expect(jobs).toHaveLength(2);
     const [staging, batch] = jobs;
-    expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_URL', value: 'https://data.example.org/data.bin' });
-    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('md5sum -c');
+    // Everything the Job works on is in its environment; its program is the broker's fixed text.
+    const stage = staging.spec.template.spec.containers[0];
+    expect(stage.env).toEqual([
+      { name: 'EB_COUNT', value: '1' }, { name: 'EB_URL_0', value: 'http://127.0.0.1:9/data.bin' }, { name: 'EB_FILE_0', value: 'data.bin' },
+      { name: 'EB_MD5_0', value: 'abc' },
+    ]);
+    expect(stage.command).toEqual(['sh', '-c', STAGING_SCRIPT]);
     expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claim.metadata.name);
     const c = batch.spec.template.spec.containers[0];
     expect(c.image).toBe('registry.example.org/astro/tool@sha256:abc');
@@ -82,7 +89,7 @@ describe('Kubernetes platform', () => {
       executable: exe(['sh', '-c', 'cat /input/in.dat']),
       extra: [
         { uuid: storage, role: 'storage', name: 'in-storage', kind: Kinds.simpleStorage, spec: { size: { min: 7, max: 7 }, data: [data] } },
-        { uuid: data, role: 'data', name: 'in', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/in.dat', storage } },
+        { uuid: data, role: 'data', name: 'in', kind: Kinds.simpleData, spec: { location: 'http://127.0.0.1:9/in.dat', storage } },
         { role: 'volume', name: 'v', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: data } },
       ],
     });
@@ -153,7 +160,7 @@ describe('Kubernetes platform', () => {
   test('data that cannot be staged fails the execution before the executable is created', async () => {
     const uuid = await run({
       executable: exe(['true']),
-      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/missing.bin' } }],
+      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://127.0.0.1:9/missing.bin' } }],
     });
     const r = await ended(uuid);
     expect(r.execution.phase).toBe('FAILED');

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
+import { describeErrors, message, validateExecutionRequest, type ExecutionRequest, type MessageItem } from '@eb/schema';
 import { findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
 import { acceptOffer, canRead, egressPolicy, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, type AuthSettings } from '@eb/http-kit';
@@ -8,7 +8,7 @@ import { buildRequestTree } from '../offers/request-tree.js';
 import { checkRequest } from '../offers/check.js';
 import { checkSafety } from '../offers/safety.js';
 import { buildOfferSet } from '../offers/build.js';
-import { abilitiesOf } from '../offers/abilities.js';
+import { abilitiesReader, type NamedAbilities } from '../offers/abilities.js';
 import type { OffersetApiConfig } from '../config.js';
 import type { OfferMetrics } from '../metrics.js';
 import { applyPolicies, type Policy } from '../policies/policy.js';
@@ -43,6 +43,17 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   const router = Router();
   const { db, config } = deps;
   const egress = config.egress ?? egressPolicy();
+  const abilities = abilitiesReader(db, config.abilitiesTtlMs);
+
+  /** What the request asks that the platform cannot do, naming the platforms that could. */
+  async function platformProblems(tree: ReturnType<typeof buildRequestTree>, platform: NamedAbilities | undefined): Promise<MessageItem[]> {
+    if (!platform) {
+      return [message('urn:platform-unavailable', 'ERROR', 'No worker of the platform [{platform}] has declared what it can run yet', { platform: config.platform.name })];
+    }
+    const kinds = [tree.executable?.kind, ...tree.data.map((d) => d.kind)].filter((k): k is string => typeof k === 'string');
+    const able = new Map(await Promise.all(kinds.map(async (k) => [k, (await abilities.ableTo(k)).filter((n) => n !== platform.name)] as const)));
+    return [...checkRequest(tree, platform, (k) => able.get(k) ?? []), ...checkSafety(tree, egress, platform.sources)];
+  }
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
     const checked = validateExecutionRequest<ExecutionRequest>(req.body);
@@ -52,7 +63,8 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const tree = buildRequestTree(checked.value, config.defaults);
     const owner = principalOf(res).subject;
     const readers = readersOf(checked.value);
-    const problems = [...checkRequest(tree, abilitiesOf(config.platform)), ...checkSafety(tree, egress)];
+    const platform = await abilities.of(config.platform.name);
+    const problems = await platformProblems(tree, platform);
     if (problems.length === 0) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
@@ -60,8 +72,9 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
     const full = config.offers.horizonMs;
     const horizons = [...new Set([Math.min(FIRST_HORIZON_MS, full), full])].map((h) => h + span);
+    const offerSettings = { ...config.offers, outputs: platform?.outputs ?? [] };
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
-      const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
+      const settings = ctx ? { ...offerSettings, horizonMs: ctx.horizonMs - span } : offerSettings;
       const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);
       const couldFindMore = problems.length === 0 && planned.offers.length < settings.maxOffers;
       return !last && couldFindMore ? undefined : planned;

@@ -4,14 +4,15 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
+import { message, type DockerContainer } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
-import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, OwnerToken, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
-import { findReferenced } from '../references.js';
+import { graphOf } from '../graph.js';
 import { containerLabels } from '../container-labels.js';
-import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
+import { DownloadError, download } from '../../staging/download.js';
+import { StagingFailed, planData } from '../../staging/stager.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
 import { containerOutput } from './output.js';
@@ -36,7 +37,7 @@ export class DockerPlatform implements PlatformAdapter {
   private storageMode: Promise<StorageMode>;
   private firewall: Promise<boolean> | undefined;
 
-  constructor(private readonly s: DockerSettings, private readonly logger?: Logger) {
+  constructor(private readonly s: DockerSettings, private readonly logger?: Logger, private readonly ownerToken: OwnerToken = async () => undefined) {
     this.docker = new Docker({ socketPath: s.socketPath });
     this.storageMode = s.storage ? Promise.resolve(s.storage) : detectStorageMode();
   }
@@ -54,16 +55,6 @@ export class DockerPlatform implements PlatformAdapter {
 
   private dirFor(ctx: ComponentContext, c: ComponentRow): string {
     return join(this.s.dataDir, ctx.record.execution.uuid, c.uuid);
-  }
-
-  private storageNamed(ctx: ComponentContext, ref: unknown): ComponentRow | undefined {
-    return findReferenced(ctx.record, ref, ['storage']);
-  }
-
-  /** Where a data component's file lives: its storage's directory, or a directory of its own. */
-  private dataDir(ctx: ComponentContext, data: ComponentRow): string {
-    const storage = this.storageNamed(ctx, (data.spec as DataResource).storage);
-    return this.dirFor(ctx, storage ?? data);
   }
 
   async prepare(ctx: ComponentContext): Promise<StepOutput> {
@@ -84,35 +75,42 @@ export class DockerPlatform implements PlatformAdapter {
     }
   }
 
+  /** Makes the data component's fetch plan, then streams each file into its storage's directory. */
   private async stage(ctx: ComponentContext): Promise<StepOutput> {
     if (ctx.state.path || ctx.state.failed) return {};
-    const spec = ctx.component.spec as DataResource & { checksum?: Checksum };
-    const url = spec.location!;
-    const storage = this.storageNamed(ctx, spec.storage);
-    const sizeGib = (storage?.spec as { size?: { min?: number } } | undefined)?.size?.min;
+    const holder = graphOf(ctx.record).holderOf(ctx.component);
+    const sizeGib = holder.role === 'storage' ? (holder.spec as { size?: { min?: number } }).size?.min : undefined;
+    const messages = [];
     try {
-      const r = await download(url, this.dataDir(ctx, ctx.component), fileNameFor(url, ctx.component.name ?? 'data'), {
-        policy: this.s.egress,
-        attempts: this.s.downloadAttempts,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
-        ...(spec.checksum ? { checksum: spec.checksum } : {}),
-        ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB } : {}),
-      });
-      return { state: { path: r.path, bytes: r.bytes }, messages: r.messages };
+      const plan = await planData(ctx, this.s.staging, this.ownerToken);
+      messages.push(...plan.messages);
+      const dir = this.dirFor(ctx, holder);
+      const started = Date.now();
+      let bytes = 0;
+      const files: string[] = [];
+      for (const item of plan.items) {
+        const r = await download(item, dir, {
+          policy: this.s.staging.policy,
+          attempts: this.s.staging.attempts,
+          ...(this.s.staging.backoffMs !== undefined ? { backoffMs: this.s.staging.backoffMs } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
+          ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB - bytes } : {}),
+        });
+        bytes += r.bytes;
+        files.push(r.path);
+        messages.push(...r.messages);
+      }
+      await ctx.recordTransfer?.(plan.source, bytes, Date.now() - started).catch(() => undefined);
+      return { state: { path: files[0] ?? dir, files, bytes }, messages };
     } catch (err) {
-      const messages = err instanceof DownloadError ? err.messages : [];
+      if (err instanceof DownloadError || err instanceof StagingFailed) messages.push(...err.messages);
       return { state: { failed: (err as Error).message }, messages };
     }
   }
 
   private binds(ctx: ComponentContext): string[] {
-    return ctx.record.components.filter((c) => c.role === 'volume').map((v) => {
-      const mount = v.spec as SimpleVolumeMount;
-      const target = findReferenced(ctx.record, mount.resource)!;
-      const host = target.role === 'storage' ? this.dirFor(ctx, target) : this.dataDir(ctx, target);
-      return `${host}:${mount.path}:${mount.mode === 'READWRITE' ? 'rw' : 'ro'}`;
-    });
+    return graphOf(ctx.record).mounts().map((m) => `${this.dirFor(ctx, m.holder)}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
   }
 
   private async createContainer(ctx: ComponentContext): Promise<StepOutput> {
@@ -236,7 +234,7 @@ export class DockerPlatform implements PlatformAdapter {
         // A download still writing (a cancel that overtook it) keeps the mount busy: try again shortly.
         if (!(await removeStorage(this.dirFor(ctx, ctx.component)))) return { done: false };
         // The execution's own directory goes with its last component.
-        if (ctx.component.role === 'storage' || !this.storageNamed(ctx, (ctx.component.spec as DataResource).storage)) {
+        if (ctx.component.role === 'storage' || !graphOf(ctx.record).storageOf(ctx.component)) {
           await rm(join(this.s.dataDir, ctx.record.execution.uuid), { recursive: true, force: true }).catch(() => undefined);
         }
         return { done: true };

@@ -1,3 +1,5 @@
+import { stagingSettings, type StagingSettings } from '../../staging/settings.js';
+
 export interface KubernetesSettings {
   namespace: string;
   /** Image of the staging Job that downloads data into its volume (needs sh and wget). */
@@ -7,6 +9,8 @@ export interface KubernetesSettings {
   waitForBound: boolean;
   /** How access URLs are made: {service}, {namespace}, {port} and {path} are filled in. */
   accessUrlTemplate: string;
+  /** The egress policy each planned URL is checked under before a Job gets it, and the data sources. */
+  staging: StagingSettings;
 }
 
 export function kubernetesSettings(): KubernetesSettings {
@@ -16,5 +20,6 @@ export function kubernetesSettings(): KubernetesSettings {
     ...(process.env.EB_K8S_STORAGE_CLASS ? { storageClass: process.env.EB_K8S_STORAGE_CLASS } : {}),
     waitForBound: process.env.EB_K8S_WAIT_FOR_BOUND === 'true',
     accessUrlTemplate: process.env.EB_K8S_ACCESS_URL ?? 'http://{service}.{namespace}.svc:{port}{path}',
+    staging: stagingSettings(),
   };
 }

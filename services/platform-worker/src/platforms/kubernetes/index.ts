@@ -1,12 +1,17 @@
 import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { Kinds, type DockerContainer } from '@eb/schema';
+import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
+import { checkUrlStatically, resolveForFetch } from '@eb/core';
 import type { ComponentRow } from '@eb/db';
 import {
-  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
+  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type OwnerToken, type PlatformAdapter, type StepOutput,
 } from '../adapter.js';
 import { tailOf } from '../output-tail.js';
 import type { KubernetesSettings } from './config.js';
-import { LABEL_COMPONENT, claimFor, executableJob, executablePod, executableService, objectName, pvc, stagingJob } from './objects.js';
+import { LABEL_COMPONENT, claimFor, executableJob, executablePod, executableService, objectName, pvc, stagingJob, stagingSecret } from './objects.js';
+import { StagingFailed, planData } from '../../staging/stager.js';
+import type { FetchPlan } from '../../staging/plan.js';
+
+const GiB = 2 ** 30;
 
 const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
@@ -45,16 +50,16 @@ export class KubernetesPlatform implements PlatformAdapter {
   private readonly core: CoreV1Api;
   private readonly batch: BatchV1Api;
 
-  constructor(kc: KubeConfig, private readonly s: KubernetesSettings) {
+  constructor(kc: KubeConfig, private readonly s: KubernetesSettings, private readonly ownerToken: OwnerToken = async () => undefined) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
   }
 
   /** kubeconfig (KUBECONFIG or ~/.kube/config), or the in-cluster service account. */
-  static fromDefault(s: KubernetesSettings): KubernetesPlatform {
+  static fromDefault(s: KubernetesSettings, ownerToken?: OwnerToken): KubernetesPlatform {
     const kc = new KubeConfig();
     kc.loadFromDefault();
-    return new KubernetesPlatform(kc, s);
+    return new KubernetesPlatform(kc, s, ownerToken);
   }
 
   private get ns() { return this.s.namespace; }
@@ -72,13 +77,8 @@ export class KubernetesPlatform implements PlatformAdapter {
         await k8s('create claim', () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: pvc(record, c, size, this.s) }), { conflictOk: true });
         return { state: { claim: objectName(record.execution.uuid, c.uuid) } };
       }
-      case 'data': {
-        if (claimFor(record, c) === c) {
-          await k8s('create claim', () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: pvc(record, c, 1, this.s) }), { conflictOk: true });
-        }
-        await k8s('create staging job', () => this.batch.createNamespacedJob({ namespace, body: stagingJob(record, c, this.s) }), { conflictOk: true });
-        return { state: { job: objectName(record.execution.uuid, c.uuid) } };
-      }
+      case 'data':
+        return this.stage(ctx);
       case 'executable': {
         if (c.kind !== Kinds.dockerContainer) throw new PermanentPlatformError(`the Kubernetes platform cannot run ${c.kind}`);
         if (this.isBatch(ctx)) {
@@ -95,6 +95,69 @@ export class KubernetesPlatform implements PlatformAdapter {
     }
   }
 
+  /**
+   * Makes the data component's fetch plan in the worker (data services are asked under the egress
+   * policy), checks every URL it hands on under the same policy (the Job fetches inside the cluster,
+   * where a NetworkPolicy should confine it too), then creates a staging Job that fetches the files
+   * into the claim. Credentials go in a Secret, everything else in environment variables.
+   */
+  private async stage(ctx: ComponentContext): Promise<StepOutput> {
+    const { record, component: c } = ctx;
+    if (ctx.state.job || ctx.state.failed) return {};
+    let plan: FetchPlan;
+    try {
+      plan = await planData(ctx, this.s.staging, this.ownerToken);
+      for (const item of plan.items) await resolveForFetch(this.s.staging.policy, checkUrlStatically(this.s.staging.policy, item.url));
+    } catch (err) {
+      return { state: { failed: (err as Error).message }, messages: err instanceof StagingFailed ? err.messages : [] };
+    }
+    const known = plan.items.every((i) => i.size !== undefined) ? plan.items.reduce((n, i) => n + i.size!, 0) : undefined;
+    const holder = claimFor(record, c);
+    const namespace = this.ns;
+    if (holder === c) {
+      const sizeGib = Math.max(1, Math.ceil((known ?? 0) / GiB));
+      await k8s('create claim', () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: pvc(record, c, sizeGib, this.s) }), { conflictOk: true });
+    } else if (known !== undefined && known > ((holder.spec as { size?: { min?: number } }).size?.min ?? 1) * GiB) {
+      return { state: { failed: `${known} bytes, larger than the storage booked` } };
+    }
+    const secret = stagingSecret(record, c, plan);
+    if (secret) await k8s('create staging secret', () => this.core.createNamespacedSecret({ namespace, body: secret }), { conflictOk: true });
+    await k8s('create staging job', () => this.batch.createNamespacedJob({ namespace, body: stagingJob(record, c, plan, this.s) }), { conflictOk: true });
+    return {
+      state: { job: objectName(record.execution.uuid, c.uuid), source: plan.source, files: plan.items.length, startedAt: Date.now() },
+      messages: plan.messages,
+    };
+  }
+
+  /** What the staging Job has reported so far: its "eb-staged <i> <bytes>" lines. */
+  private async stagedSoFar(c: ComponentRow): Promise<{ files: number; bytes: number; log: string[] }> {
+    const log = await this.logTail((await this.podsOf(c)).at(-1), 200);
+    const staged = log.map((l) => /^eb-staged (\d+) (\d+)$/.exec(l)).filter((m): m is RegExpExecArray => !!m);
+    return { files: staged.length, bytes: staged.reduce((n, m) => n + Number(m[2]), 0), log };
+  }
+
+  private async stagingStatus(ctx: ComponentContext, name: string): Promise<ComponentStatus & StepOutput> {
+    if (typeof ctx.state.failed === 'string') return { status: 'failed', reason: ctx.state.failed };
+    const job = await k8s('read staging job', () => this.batch.readNamespacedJob({ name, namespace: this.ns }), { notFound: undefined });
+    if (!job) return { status: 'failed', reason: `the staging job ${name} is gone` };
+    const failedCondition = job.status?.conditions?.find((x) => x.type === 'Failed' && x.status === 'True');
+    if (failedCondition) {
+      const log = await this.logTail((await this.podsOf(ctx.component)).at(-1));
+      return { status: 'failed', reason: `staging failed (${failedCondition.reason ?? 'Failed'}): ${log.join(' | ') || failedCondition.message || ''}` };
+    }
+    const done = (job.status?.succeeded ?? 0) > 0;
+    const so = await this.stagedSoFar(ctx.component);
+    const reported = Number(ctx.state.reported ?? 0);
+    const messages: MessageItem[] = so.files > reported
+      ? [message(done ? 'urn:data-staged' : 'urn:data-progress', 'INFO', 'Staged {files} of {total} files ({bytes} bytes) into the claim', { files: so.files, total: Number(ctx.state.files ?? 0), bytes: so.bytes })]
+      : [];
+    if (done) {
+      await ctx.recordTransfer?.(String(ctx.state.source ?? 'unknown'), so.bytes, Date.now() - Number(ctx.state.startedAt ?? Date.now())).catch(() => undefined);
+      return { status: 'available', messages, state: { reported: so.files, bytes: so.bytes } };
+    }
+    return { status: 'preparing', messages, state: { reported: so.files } };
+  }
+
   /** Pods are started by the cluster as soon as they are created. */
   async start(): Promise<StepOutput> {
     return {};
@@ -105,9 +168,10 @@ export class KubernetesPlatform implements PlatformAdapter {
     return list?.items ?? [];
   }
 
-  private async logTail(pod: V1Pod | undefined): Promise<string[]> {
-    if (!pod?.metadata?.name) return [];
-    const text = await k8s('read log', () => this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: this.ns, tailLines: 20 }), { notFound: '' });
+  private async logTail(pod: V1Pod | undefined, lines = 20): Promise<string[]> {
+    const started = pod?.status?.containerStatuses?.some((c) => c.state?.running || c.state?.terminated);
+    if (!pod?.metadata?.name || !started) return [];
+    const text = await k8s('read log', () => this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: this.ns, tailLines: lines }), { notFound: '' });
     return (text ?? '').split('\n').filter(Boolean);
   }
 
@@ -131,17 +195,8 @@ export class KubernetesPlatform implements PlatformAdapter {
         if (!claim) return { status: 'failed', reason: `the claim ${name} is gone` };
         return !this.s.waitForBound || claim.status?.phase === 'Bound' ? { status: 'available' } : { status: 'preparing' };
       }
-      case 'data': {
-        const job = await k8s('read staging job', () => this.batch.readNamespacedJob({ name, namespace }), { notFound: undefined });
-        if (!job) return { status: 'failed', reason: `the staging job ${name} is gone` };
-        if ((job.status?.succeeded ?? 0) > 0) return { status: 'available' };
-        const failedCondition = job.status?.conditions?.find((x) => x.type === 'Failed' && x.status === 'True');
-        if (failedCondition) {
-          const log = await this.logTail((await this.podsOf(c)).at(-1));
-          return { status: 'failed', reason: `staging failed (${failedCondition.reason ?? 'Failed'}): ${log.join(' | ') || failedCondition.message || ''}` };
-        }
-        return { status: 'preparing' };
-      }
+      case 'data':
+        return this.stagingStatus(ctx, name);
       case 'executable':
         return this.isBatch(ctx) ? this.jobStatus(ctx, name) : this.podStatus(ctx, name);
       default:
@@ -212,6 +267,7 @@ export class KubernetesPlatform implements PlatformAdapter {
         await k8s('delete jobs', () => this.batch.deleteCollectionNamespacedJob(opts));
         await k8s('delete pods', () => this.core.deleteCollectionNamespacedPod(opts));
         await k8s('delete services', () => this.core.deleteCollectionNamespacedService({ namespace, labelSelector }));
+        await k8s('delete secrets', () => this.core.deleteCollectionNamespacedSecret({ namespace, labelSelector }));
         if (ctx.component.role === 'data') await k8s('delete claims', () => this.core.deleteCollectionNamespacedPersistentVolumeClaim({ namespace, labelSelector }));
         break;
       case 'storage':

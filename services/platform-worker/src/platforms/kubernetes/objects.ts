@@ -1,9 +1,12 @@
-import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { ContainerRole, DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
+import type { V1Container, V1EnvVar, V1Job, V1PersistentVolumeClaim, V1Pod, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { ContainerRole, DockerContainer } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import type { KubernetesSettings } from './config.js';
-import { findReferenced } from '../references.js';
+import { graphOf } from '../graph.js';
 import { containerLabels } from '../container-labels.js';
+import { checksumType, verifiable } from '../../staging/checksums.js';
+import type { FetchPlan } from '../../staging/plan.js';
+import { STAGING_SCRIPT } from './staging-script.js';
 
 // Every object carries these labels: release deletes by them, and so can an operator.
 export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
@@ -18,12 +21,9 @@ export function labels(record: ExecutionRecord, c: ComponentRow): Record<string,
 /** Labels of what runs a container: the client's and the service's (schema 1.0.8), then ours. */
 const runLabels = (record: ExecutionRecord, c: ComponentRow, role: ContainerRole) => ({ ...containerLabels(record, c, role), ...labels(record, c) });
 
-const storageNamed = (record: ExecutionRecord, ref: unknown) => findReferenced(record, ref, ['storage']);
-
 /** The claim a storage or data component's files live on (data without storage gets a claim of its own). */
 export function claimFor(record: ExecutionRecord, c: ComponentRow): ComponentRow {
-  if (c.role === 'data') return storageNamed(record, (c.spec as DataResource).storage) ?? c;
-  return c;
+  return graphOf(record).holderOf(c);
 }
 
 export function pvc(record: ExecutionRecord, c: ComponentRow, sizeGib: number, s: KubernetesSettings): V1PersistentVolumeClaim {
@@ -38,21 +38,41 @@ export function pvc(record: ExecutionRecord, c: ComponentRow, sizeGib: number, s
   };
 }
 
-export function fileNameOf(url: string, fallback: string): string {
-  const last = new URL(url).pathname.split('/').filter(Boolean).pop() ?? '';
-  return /^[\w.@+-]+$/.test(last) ? last : fallback;
+/** The Secret holding a staging Job's request headers (credentials never go into a Job's spec). */
+export function stagingSecret(record: ExecutionRecord, data: ComponentRow, plan: FetchPlan): V1Secret | undefined {
+  const headers = plan.items.map((item, i) => [i, Object.entries(item.headers ?? {})] as const).filter(([, h]) => h.length);
+  if (!headers.length) return undefined;
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: labels(record, data) },
+    // One header per file (wget takes one --header here): the authorization a data service asks for.
+    stringData: Object.fromEntries(headers.map(([i, h]) => [`header-${i}`, `${h[0]![0]}: ${h[0]![1]}`])),
+  };
 }
 
-/** A Job that downloads one data resource into its claim, checking its checksum when one is given. */
-export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: KubernetesSettings): V1Job {
-  const spec = data.spec as DataResource & { checksum?: { type: string; value: string } };
-  const file = fileNameOf(spec.location!, data.name ?? 'data');
-  const check = spec.checksum && /^(md5|sha256|sha512|sha1)$/i.test(spec.checksum.type)
-    ? ` && echo "$EB_CHECKSUM  /data/${file}.part" | ${spec.checksum.type.toLowerCase()}sum -c -` : '';
+/** The environment the staging script reads: one set of variables per planned file. */
+function stagingEnv(plan: FetchPlan, secretName: string): V1EnvVar[] {
+  const env: V1EnvVar[] = [{ name: 'EB_COUNT', value: String(plan.items.length) }];
+  plan.items.forEach((item, i) => {
+    env.push({ name: `EB_URL_${i}`, value: item.url }, { name: `EB_FILE_${i}`, value: item.file });
+    if (item.size !== undefined) env.push({ name: `EB_SIZE_${i}`, value: String(item.size) });
+    for (const c of verifiable(item.checksums)) {
+      const t = checksumType(c.type)!;
+      // Adler-32 has no tool in a busybox image: the size and any other checksum are checked.
+      if (t !== 'adler32') env.push({ name: `EB_${t.toUpperCase()}_${i}`, value: c.value.toLowerCase() });
+    }
+    if (Object.keys(item.headers ?? {}).length) env.push({ name: `EB_HEADER_${i}`, valueFrom: { secretKeyRef: { name: secretName, key: `header-${i}` } } });
+  });
+  return env;
+}
+
+/** A Job that downloads a data resource's planned files into its claim, checking sizes and checksums. */
+export function stagingJob(record: ExecutionRecord, data: ComponentRow, plan: FetchPlan, s: KubernetesSettings): V1Job {
+  const name = objectName(record.execution.uuid, data.uuid);
   const claim = objectName(record.execution.uuid, claimFor(record, data).uuid);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: runLabels(record, data, 'data-download') },
+    metadata: { name, labels: runLabels(record, data, 'data-download') },
     spec: {
       backoffLimit: 3,
       template: {
@@ -61,8 +81,8 @@ export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: Kuber
           restartPolicy: 'Never',
           containers: [{
             name: 'stage', image: s.stagerImage,
-            command: ['sh', '-c', `wget -q -O "/data/${file}.part" "$EB_URL"${check} && mv "/data/${file}.part" "/data/${file}"`],
-            env: [{ name: 'EB_URL', value: spec.location! }, ...(spec.checksum ? [{ name: 'EB_CHECKSUM', value: spec.checksum.value }] : [])],
+            command: ['sh', '-c', STAGING_SCRIPT],
+            env: stagingEnv(plan, name),
             volumeMounts: [{ name: 'data', mountPath: '/data' }],
           }],
           volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
@@ -83,11 +103,9 @@ function container(record: ExecutionRecord, exe: ComponentRow): { container: V1C
   const e = record.execution;
   const mounts: V1VolumeMount[] = [];
   const volumes: V1Volume[] = [];
-  record.components.filter((c) => c.role === 'volume').forEach((v, i) => {
-    const m = v.spec as SimpleVolumeMount;
-    const target = findReferenced(record, m.resource)!;
-    volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, claimFor(record, target).uuid), readOnly: m.mode !== 'READWRITE' } });
-    mounts.push({ name: `v${i}`, mountPath: m.path!, readOnly: m.mode !== 'READWRITE' });
+  graphOf(record).mounts().forEach((m, i) => {
+    volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, m.holder.uuid), readOnly: m.readOnly } });
+    mounts.push({ name: `v${i}`, mountPath: m.path, readOnly: m.readOnly });
   });
   const resources = { cpu: String(e.cores), memory: `${e.memory_gib}Gi` };
   return {

@@ -1,6 +1,6 @@
 import { Kinds, type DockerContainer } from '@eb/schema';
 import {
-  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
+  PermanentPlatformError, type CapturedOutput, type OwnerToken, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
 } from '../adapter.js';
 import { tailOf } from '../output-tail.js';
 import type { SkahaSettings } from './config.js';
@@ -17,9 +17,6 @@ interface SkahaSession {
 class SkahaHttpError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
-
-/** The owner's token for an execution, when the broker keeps one (see credentials). */
-export type OwnerToken = (executionUuid: string) => Promise<string | undefined>;
 
 /**
  * Runs executables as CANFAR Skaha sessions over its HTTP API: launch (form-encoded POST), poll

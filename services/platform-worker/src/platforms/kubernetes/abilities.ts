@@ -1,0 +1,16 @@
+import { Kinds } from '@eb/schema';
+import type { PlatformAbilities } from '@eb/db';
+import type { StagingSettings } from '../../staging/stager.js';
+import { publicSources } from '../../staging/sources.js';
+import { stageableKinds } from '../../staging/kinds/index.js';
+
+/** A pod's log is one stream (given back as stdout); labels follow Kubernetes' syntax. */
+export function kubernetesAbilities(staging: StagingSettings): PlatformAbilities {
+  return {
+    executableKinds: [Kinds.dockerContainer],
+    dataKinds: stageableKinds(staging.sources),
+    outputs: ['stdout'],
+    labels: 'kubernetes',
+    sources: publicSources(staging.sources),
+  };
+}
