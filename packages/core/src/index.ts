@@ -12,3 +12,5 @@ export * from './credentials/keep.js';
 export * from './access/rules.js';
 export * from './paths/confine.js';
 export * from './egress/policy.js';
+export * from './data/identifiers.js';
+export * from './data/s3-sources.js';

@@ -1,5 +1,6 @@
 import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
 import { EgressRefused, checkUrlStatically, mountPathProblem, type EgressPolicy } from '@eb/core';
+import { checkDataSources } from './data-sources.js';
 import type { DataSourceInfo } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 
@@ -87,8 +88,9 @@ function checkNames(tree: RequestTree, out: MessageItem[]): void {
   });
 }
 
-export function checkSafety(tree: RequestTree, egress: EgressPolicy, _sources: readonly DataSourceInfo[] = []): MessageItem[] {
+export function checkSafety(tree: RequestTree, egress: EgressPolicy, sources: readonly DataSourceInfo[] = []): MessageItem[] {
   const out: MessageItem[] = [];
+  out.push(...checkDataSources(tree, egress, sources));
   if (tree.executable?.kind === Kinds.dockerContainer) checkDocker(tree.executable as DockerContainer, out);
   checkMounts(tree, out);
   checkData(tree, egress, out);
