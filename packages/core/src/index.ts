@@ -13,4 +13,4 @@ export * from './access/rules.js';
 export * from './paths/confine.js';
 export * from './egress/policy.js';
 export * from './data/identifiers.js';
-export * from './data/s3-sources.js';
+export * from './data/sources.js';

@@ -88,3 +88,20 @@ describe('S3', () => {
     }
   });
 });
+
+describe('Rucio', () => {
+  const rucio = (block: Record<string, unknown>) => ({ kind: Kinds.rucioData, rucio: { scope: 'user.eb', object: 'cube.fits', type: 'FILE', ...block } });
+  test('a server the broker is not configured for', async () => {
+    await refusedAt(rucio({ endpoint: 'https://rucio.attacker.example.com' }), 'data[0].rucio.endpoint', /not a Rucio server this broker is configured for \(configured: https:\/\/rucio\.srcnet\.example\.org\)/);
+  });
+  test.each([
+    [{ scope: '../etc' }, 'data[0].rucio.scope'], [{ scope: 'a'.repeat(26) }, 'data[0].rucio.scope'],
+    [{ object: '../../passwd' }, 'data[0].rucio.object'], [{ object: 'dir/../x' }, 'data[0].rucio.object'], [{ object: 'x y' }, 'data[0].rucio.object'],
+  ])('DIDs that are not data: %j', async (change, path) => {
+    await refusedAt(rucio(change), path, /./);
+  });
+  test('the configured server (or none named, it being the only one): offers', async () => {
+    expect((await offers(rucio({}))).result).toBe('YES');
+    expect((await offers(rucio({ endpoint: 'srcnet-rucio' }))).result).toBe('YES');
+  });
+});

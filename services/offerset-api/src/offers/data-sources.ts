@@ -1,5 +1,5 @@
 import { Kinds, message, type MessageItem } from '@eb/schema';
-import { bucketProblem, matchS3Source, objectKeyProblem } from '@eb/core';
+import { bucketProblem, didNameProblem, matchS3Source, matchServiceSource, objectKeyProblem, scopeProblem } from '@eb/core';
 import type { EgressPolicy } from '@eb/core';
 import type { DataSourceInfo } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
@@ -28,11 +28,24 @@ function checkS3(d: Record<string, unknown>, at: string, sources: readonly DataS
   if (key) out.push(invalid(`${at}.object`, d.object ?? '', key));
 }
 
+function checkRucio(d: Record<string, unknown>, at: string, sources: readonly DataSourceInfo[], out: MessageItem[]): void {
+  const block = (d.rucio ?? {}) as Record<string, unknown>;
+  const rucio = sources.filter((s) => s.kind === 'rucio');
+  if (!matchServiceSource(block.endpoint, rucio)) {
+    out.push(invalid(`${at}.rucio.endpoint`, block.endpoint ?? '', `not a Rucio server this broker is configured for (configured: ${names(rucio)})`));
+  }
+  const scope = scopeProblem(block.scope);
+  if (scope) out.push(invalid(`${at}.rucio.scope`, block.scope ?? '', scope));
+  const name = didNameProblem(block.object);
+  if (name) out.push(invalid(`${at}.rucio.object`, block.object ?? '', name));
+}
+
 export function checkDataSources(tree: RequestTree, _egress: EgressPolicy, sources: readonly DataSourceInfo[]): MessageItem[] {
   const out: MessageItem[] = [];
   tree.data.forEach((d, i) => {
     const at = `data[${i}]`;
     if (d.kind === Kinds.s3Data) checkS3(d as Record<string, unknown>, at, sources, out);
+    if (d.kind === Kinds.rucioData) checkRucio(d as Record<string, unknown>, at, sources, out);
   });
   return out;
 }

@@ -6,6 +6,7 @@ import { message, type MessageItem } from '@eb/schema';
 import { EgressRefused, resolveInside, safeFileName, type EgressPolicy } from '@eb/core';
 import { HttpStatusError, safeGet } from './fetch.js';
 import { digestFor, sameChecksum, verifiable } from './checksums.js';
+import { shownUrl } from './names.js';
 import type { FetchItem } from './plan.js';
 
 export interface DownloadResult {
@@ -35,16 +36,19 @@ export async function download(item: FetchItem, dir: string, opts: DownloadOptio
   await mkdir(dir, { recursive: true });
   const target = resolveInside(dir, safeFileName(item.file));
   const partial = `${target}.part`;
-  const url = item.shownUrl;
   if (item.size !== undefined && opts.maxBytes !== undefined && item.size > opts.maxBytes) {
     throw new DownloadError(`${item.size} bytes, larger than the ${opts.maxBytes} bytes of storage booked`, [
-      message('urn:data-attempt', 'WARN', 'Not downloading {url}: {reason}', { url, reason: `${item.size} bytes, larger than the storage booked` }),
+      message('urn:data-attempt', 'WARN', 'Not downloading {url}: {reason}', { url: item.shownUrl, reason: `${item.size} bytes, larger than the storage booked` }),
     ]);
   }
   let lastError = '';
-  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+  const urls = [item.url, ...(item.alternatives ?? [])];
+  for (let attempt = 1; attempt <= Math.max(opts.attempts, urls.length); attempt++) {
+    // Each attempt asks the next replica, when there are several.
+    const from = urls[(attempt - 1) % urls.length]!;
+    const url = from === item.url ? item.shownUrl : shownUrl(from);
     try {
-      const bytes = await fetchOnce(item, partial, opts);
+      const bytes = await fetchOnce({ ...item, url: from, shownUrl: url }, partial, opts);
       await rename(partial, target);
       messages.push(message('urn:data-staged', 'INFO', 'Downloaded {bytes} bytes from {url} (attempt {attempt})', { bytes: (await stat(target)).size, url, attempt }));
       return { path: target, bytes, messages };
@@ -52,10 +56,11 @@ export async function download(item: FetchItem, dir: string, opts: DownloadOptio
       await rm(partial, { force: true });
       lastError = opts.signal?.aborted ? `stopped: ${(opts.signal.reason as Error | undefined)?.message ?? 'aborted'}` : (err as Error).message;
       messages.push(message('urn:data-attempt', 'WARN', 'Download attempt {attempt} of {url} failed: {reason}', { attempt, url, reason: lastError }));
-      // A wrong checksum or size, a file too large, a refused address, a cancel or a 4xx will not get better by asking again.
-      if (opts.signal?.aborted || err instanceof EgressRefused || err instanceof IntegrityError
-        || (err instanceof HttpStatusError && err.status < 500)) break;
-      if (attempt < opts.attempts) await sleep((opts.backoffMs ?? 200) * 2 ** (attempt - 1), opts.signal);
+      // A cancel will not get better by asking again; nor a wrong checksum or size, a file too large, a
+      // refused address or a 4xx, unless another replica remains to be asked.
+      const final = err instanceof EgressRefused || err instanceof IntegrityError || (err instanceof HttpStatusError && err.status < 500);
+      if (opts.signal?.aborted || (final && attempt >= urls.length)) break;
+      if (!final && attempt < opts.attempts) await sleep((opts.backoffMs ?? 200) * 2 ** (attempt - 1), opts.signal);
     }
   }
   throw new DownloadError(lastError, messages);

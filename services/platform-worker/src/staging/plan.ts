@@ -13,6 +13,8 @@ export interface FetchItem {
   url: string;
   /** The URL as shown in messages (without query strings that carry signatures). */
   shownUrl: string;
+  /** Other replicas of the same file, next best first: a failed attempt moves on to the next. */
+  alternatives?: string[];
   /** Sent with the request (authorization); never shown, logged or followed across origins. */
   headers?: Record<string, string>;
   /** A safe file name (see safeFileName), unique within the plan. */
@@ -48,7 +50,10 @@ export interface PlanContext {
 }
 
 /** A data resource the plan cannot be made for, for a reason asking again will not cure. */
-export class PlanRefused extends Error {}
+export class PlanRefused extends Error {
+  /** What was found on the way (replicas refused...), shown with the reason. */
+  constructor(msg: string, readonly messages: MessageItem[] = []) { super(msg); }
+}
 
 export interface DataKind {
   readonly kind: string;

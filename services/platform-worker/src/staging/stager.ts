@@ -38,6 +38,7 @@ export async function planData(ctx: ComponentContext, s: StagingSettings, ownerT
       });
     } catch (err) {
       const reason = ctx.signal?.aborted ? 'stopped' : (err as Error).message;
+      if (err instanceof PlanRefused) attempts.push(...err.messages);
       attempts.push(message('urn:data-attempt', 'WARN', 'Locating the data failed (attempt {attempt}): {reason}', { attempt, reason }));
       if (ctx.signal?.aborted || permanent(err) || attempt >= s.attempts) throw new StagingFailed(reason, attempts);
       await new Promise((r) => setTimeout(r, (s.backoffMs ?? 200) * 2 ** (attempt - 1)));
