@@ -105,3 +105,31 @@ describe('Rucio', () => {
     expect((await offers(rucio({ endpoint: 'srcnet-rucio' }))).result).toBe('YES');
   });
 });
+
+describe('IVOA', () => {
+  const ivoa = (block: Record<string, unknown>) => ({ kind: Kinds.ivoaData, ivoa: block });
+  test.each([
+    [{ obscore: { access_url: 'file:///etc/passwd' } }, 'data[0].ivoa.obscore.access_url'],
+    [{ obscore: { access_url: 'http://169.254.169.254/latest' } }, 'data[0].ivoa.obscore.access_url'],
+    [{ datalink: { access_url: 'http://localhost:5432/' } }, 'data[0].ivoa.datalink.access_url'],
+    [{}, 'data[0].ivoa'],
+  ])('URLs the stager may not fetch, or nothing to resolve: %j', async (block, path) => {
+    await refusedAt(ivoa(block), path, /./);
+  });
+  test('an ivoid (resolved by the configured DataLink service), a DataLink row or an ObsCore URL: offers', async () => {
+    expect((await offers(ivoa({ ivoid: 'ivo://example.org/survey?cube-1' }))).result).toBe('YES');
+    expect((await offers(ivoa({ obscore: { access_url: 'https://archive.example.org/links?ID=x', access_format: 'application/x-votable+xml;content=datalink' } }))).result).toBe('YES');
+  });
+});
+
+describe('SKAO', () => {
+  const skao = (block: Record<string, unknown>) => ({ kind: Kinds.skaoData, skao: { namespace: 'testing', objectname: 'cube.fits', ...block } });
+  test.each([
+    [{ namespace: '../..' }, 'data[0].skao.namespace'], [{ objectname: '../../etc/passwd' }, 'data[0].skao.objectname'], [{ datasize: -5 }, 'data[0].skao.datasize'],
+  ])('names that are not data: %j', async (change, path) => {
+    await refusedAt(skao(change), path, /./);
+  });
+  test('a namespace and name: offers', async () => {
+    expect((await offers(skao({ datasize: 1000, checksum: { type: 'adler32', value: '0a0b0c0d' } }))).result).toBe('YES');
+  });
+});

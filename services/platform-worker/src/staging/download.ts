@@ -42,13 +42,14 @@ export async function download(item: FetchItem, dir: string, opts: DownloadOptio
     ]);
   }
   let lastError = '';
-  const urls = [item.url, ...(item.alternatives ?? [])];
+  const urls = [{ url: item.url, ...(item.headers ? { headers: item.headers } : {}) }, ...(item.alternatives ?? [])];
   for (let attempt = 1; attempt <= Math.max(opts.attempts, urls.length); attempt++) {
     // Each attempt asks the next replica, when there are several.
     const from = urls[(attempt - 1) % urls.length]!;
-    const url = from === item.url ? item.shownUrl : shownUrl(from);
+    const url = from.url === item.url ? item.shownUrl : shownUrl(from.url);
     try {
-      const bytes = await fetchOnce({ ...item, url: from, shownUrl: url }, partial, opts);
+      const { headers: _h, ...rest } = item;
+      const bytes = await fetchOnce({ ...rest, url: from.url, shownUrl: url, ...(from.headers ? { headers: from.headers } : {}) }, partial, opts);
       await rename(partial, target);
       messages.push(message('urn:data-staged', 'INFO', 'Downloaded {bytes} bytes from {url} (attempt {attempt})', { bytes: (await stat(target)).size, url, attempt }));
       return { path: target, bytes, messages };

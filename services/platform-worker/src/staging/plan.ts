@@ -14,7 +14,7 @@ export interface FetchItem {
   /** The URL as shown in messages (without query strings that carry signatures). */
   shownUrl: string;
   /** Other replicas of the same file, next best first: a failed attempt moves on to the next. */
-  alternatives?: string[];
+  alternatives?: { url: string; headers?: Record<string, string> }[];
   /** Sent with the request (authorization); never shown, logged or followed across origins. */
   headers?: Record<string, string>;
   /** A safe file name (see safeFileName), unique within the plan. */

@@ -121,7 +121,7 @@ export const rucioKind: DataKind = {
       }));
       return {
         url: best.url, shownUrl: shownUrl(best.url), file: files[i]!,
-        ...(usable.length > 1 ? { alternatives: usable.slice(1).map((r) => r.url) } : {}),
+        ...(usable.length > 1 ? { alternatives: usable.slice(1).map((r) => ({ url: r.url, ...(downloadToken ? { headers: { Authorization: `Bearer ${downloadToken}` } } : {}) })) } : {}),
         ...(typeof line.bytes === 'number' ? { size: line.bytes } : {}),
         checksums: checksumsOf(line),
         ...(downloadToken ? { headers: { Authorization: `Bearer ${downloadToken}` } } : {}),
