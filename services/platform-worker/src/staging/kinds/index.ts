@@ -3,10 +3,11 @@ import { httpKind } from './http.js';
 import { s3Kind } from './s3.js';
 import { rucioKind } from './rucio.js';
 import { ivoaKind } from './ivoa.js';
+import { skaoKind } from './skao.js';
 import type { DataSources } from '../sources.js';
 import { PlanRefused, type DataKind, type FetchPlan, type PlanContext } from '../plan.js';
 
-const KINDS: readonly DataKind[] = [httpKind, s3Kind, rucioKind, ivoaKind];
+const KINDS: readonly DataKind[] = [httpKind, s3Kind, rucioKind, ivoaKind, skaoKind];
 
 /** The data kinds the worker can stage with these sources configured. */
 export const stageableKinds = (sources: DataSources): string[] => KINDS.filter((k) => k.available(sources)).map((k) => k.kind);
