@@ -39,7 +39,8 @@ export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformSe
       return { adapter: KubernetesPlatform.fromDefault(settings, ownerTokens(db)), abilities: kubernetesAbilities(settings.staging) };
     }
     case 'skaha':
-      return { adapter: new SkahaPlatform(skahaSettings(), skahaTokens(), ownerTokens(db)), abilities: skahaAbilities() };
+      const settings = skahaSettings();
+      return { adapter: new SkahaPlatform(settings, skahaTokens(), ownerTokens(db)), abilities: skahaAbilities(settings) };
     default:
       logger.error({ platform: config.type }, 'no adapter for this platform');
       throw new Error(`No adapter for platform ${config.type}`);

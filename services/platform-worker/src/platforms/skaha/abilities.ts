@@ -1,13 +1,18 @@
 import { Kinds } from '@eb/schema';
-import type { DataSourceInfo, PlatformAbilities } from '@eb/db';
+import type { PlatformAbilities } from '@eb/db';
+import type { SkahaSettings } from './config.js';
 
-/** Skaha sessions run containers and notebooks on CANFAR's own storage; labels cannot be applied there. */
-export function skahaAbilities(sources: DataSourceInfo[] = []): PlatformAbilities {
+/**
+ * Skaha sessions run containers and notebooks on CANFAR's own storage; labels cannot be applied there.
+ * Data-lake files (SKAO and Rucio DIDs) are staged into the user's home by the prepare-data gatekeeper,
+ * when one is configured.
+ */
+export function skahaAbilities(s: Pick<SkahaSettings, 'prepareDataUrl'>): PlatformAbilities {
   return {
     executableKinds: [Kinds.dockerContainer, Kinds.jupyterNotebook],
-    dataKinds: [],
+    dataKinds: s.prepareDataUrl ? [Kinds.skaoData, Kinds.rucioData] : [],
     outputs: ['stdout'],
     labels: 'none',
-    sources,
+    sources: [],
   };
 }
