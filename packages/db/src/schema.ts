@@ -108,7 +108,7 @@ export interface CredentialsTable {
 
 export interface ExecutionOutputsTable {
   execution_uuid: string;
-  stream: 'stdout' | 'stderr';
+  stream: 'stdout' | 'stderr' | 'notebook';
   /** The last part of the stream, as printed. */
   content: Buffer;
   /** Everything the stream printed so far, of which `content` is the end. */

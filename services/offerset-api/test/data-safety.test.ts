@@ -133,3 +133,20 @@ describe('SKAO', () => {
     expect((await offers(skao({ datasize: 1000, checksum: { type: 'adler32', value: '0a0b0c0d' } }))).result).toBe('YES');
   });
 });
+
+describe('JupyterNotebook', () => {
+  const notebook = async (executable: Record<string, unknown>) => {
+    const req = { executable: { kind: Kinds.jupyterNotebook, ...executable } };
+    const res = await request(app).post('/offersets').set('Prefer', 'return=representation').send(req);
+    return { result: res.body.result as string, messages: (res.body.meta.messages ?? []) as Msg[] };
+  };
+  test.each(['file:///etc/passwd', 'http://169.254.169.254/nb.ipynb', 'http://localhost:8888/nb.ipynb'])('a notebook at %s: NO', async (location) => {
+    const set = await notebook({ location });
+    expect(set.result).toBe('NO');
+    expect(set.messages).toContainEqual(expect.objectContaining({ kind: 'urn:invalid-value', values: expect.objectContaining({ path: 'executable.location' }) }));
+  });
+  test('no location: NO urn:missing-value; a public one: offers (interactive, with the executed notebook promised only to notebooks)', async () => {
+    expect((await notebook({})).messages).toContainEqual(expect.objectContaining({ kind: 'urn:missing-value', values: { path: 'executable.location' } }));
+    expect((await notebook({ location: 'https://notebooks.example.org/md5.ipynb' })).result).toBe('YES');
+  });
+});

@@ -4,6 +4,7 @@ import * as m0002 from './0002_access_and_credentials.js';
 import * as m0003 from './0003_execution_outputs.js';
 import * as m0004 from './0004_costs_and_metrics.js';
 import * as m0010 from './0010_platform_abilities.js';
+import * as m0011 from './0011_notebook_output.js';
 
 // Forward-only and versioned: a new migration is a new file added here, never an edit of an old one.
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003_execution_outputs': m0003,
   '0004_costs_and_metrics': m0004,
   '0010_platform_abilities': m0010,
+  '0011_notebook_output': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {

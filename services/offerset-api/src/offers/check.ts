@@ -25,6 +25,7 @@ export function checkRequest(tree: RequestTree, platform: NamedAbilities, ableTo
     out.push(missing('executable'));
   } else {
     if (!platform.executableKinds.includes(exe.kind)) out.push(unsupported('executable', exe.kind, platform.name, ableTo(exe.kind)));
+    if (exe.kind === Kinds.jupyterNotebook && typeof (exe as { location?: unknown }).location !== 'string') out.push(missing('executable.location'));
     if (exe.kind === Kinds.dockerContainer) {
       const image = (exe as DockerContainer).image;
       if (!image?.locations?.length) out.push(missing('executable.image.locations'));

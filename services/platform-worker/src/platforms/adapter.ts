@@ -43,7 +43,7 @@ export type ComponentStatus =
   | { status: 'finished'; exitCode: number; logTail?: string[] }
   | { status: 'failed'; reason: string };
 
-export type OutputStream = 'stdout' | 'stderr';
+export type OutputStream = 'stdout' | 'stderr' | 'notebook';
 
 /** The end of what an executable printed on one stream, and how much it printed in all. */
 export interface CapturedOutput {

@@ -32,7 +32,7 @@ export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformSe
       const settings = dockerSettings();
       const docker = new DockerPlatform(settings, logger, ownerTokens(db));
       if (!(await docker.ping())) throw new Error('EB_PLATFORM=docker but no Docker engine answers');
-      return { adapter: docker, abilities: dockerAbilities(settings.staging) };
+      return { adapter: docker, abilities: dockerAbilities(settings.staging, settings.notebookImage) };
     }
     case 'kubernetes': {
       const settings = kubernetesSettings();

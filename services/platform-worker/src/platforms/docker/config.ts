@@ -40,6 +40,8 @@ export interface DockerSettings {
   containerEgress: ContainerEgress;
   /** Whether the worker installs the iptables rules that keep containers off the host and private networks. */
   firewall: boolean;
+  /** The image JupyterNotebook executables run in (Python with nbclient, ipykernel, Jupyter Notebook); none, no notebooks. */
+  notebookImage?: string;
 }
 
 // Enough for a process that changes user or owns files it creates, binds low ports, signals its children.
@@ -69,5 +71,6 @@ export function dockerSettings(): DockerSettings {
     scratchMib: envInt('EB_DOCKER_SCRATCH_MIB', 512),
     containerEgress: oneOf('EB_DOCKER_EGRESS', ['public', 'none', 'open'], 'public'),
     firewall: process.env.EB_DOCKER_FIREWALL !== 'false',
+    ...(process.env.EB_NOTEBOOK_IMAGE ? { notebookImage: process.env.EB_NOTEBOOK_IMAGE } : {}),
   };
 }

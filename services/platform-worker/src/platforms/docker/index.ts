@@ -1,10 +1,10 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { message, type DockerContainer } from '@eb/schema';
+import { Kinds, message, type DockerContainer, type DockerNetworkPort, type MessageItem } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
 import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, OwnerToken, PlatformAdapter, StepOutput } from '../adapter.js';
@@ -19,6 +19,7 @@ import { containerOutput } from './output.js';
 import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
 import { hardenedHostConfig } from './hardening.js';
 import { resolveImage } from './image.js';
+import { notebookPorts, notebookRun, type RunSpec } from './notebook.js';
 import { ensureExecutionNetwork, installFirewall, removeExecutionNetwork } from './network.js';
 
 const GiB = 2 ** 30;
@@ -117,24 +118,27 @@ export class DockerPlatform implements PlatformAdapter {
     const e = ctx.record.execution;
     const name = containerName(e.uuid);
     const existing = await this.docker.getContainer(name).inspect().catch(() => undefined);
-    if (existing) return { state: { containerId: existing.Id } };
-    const exe = ctx.component.spec as DockerContainer;
-    let image: string;
-    try {
-      image = await resolveImage(this.docker, exe, this.s.pull);
-    } catch (err) {
-      return { state: { failed: (err as Error).message } };
+    if (existing) {
+      // Made by a step that did not live to save its state: a notebook's token is in its environment.
+      const token = existing.Config.Env?.find((v) => v.startsWith('JUPYTER_TOKEN='))?.slice('JUPYTER_TOKEN='.length);
+      return { state: { containerId: existing.Id, ...(token ? { jupyterToken: token } : {}) } };
     }
-    const ports = (exe.network?.ports ?? []).filter((p) => p.internal?.port);
+    let run: RunSpec;
+    try {
+      run = await this.runSpec(ctx);
+    } catch (err) {
+      return { state: { failed: (err as Error).message }, messages: (err as { messages?: MessageItem[] }).messages ?? [] };
+    }
+    const ports = run.ports.filter((p) => p.internal?.port);
     const key = (p: { internal?: { port?: number }; protocol?: string }) => `${p.internal!.port}/${p.protocol?.toUpperCase() === 'UDP' ? 'udp' : 'tcp'}`;
     await this.ensureFirewall();
     const network = await ensureExecutionNetwork(this.docker, e.uuid, this.s.containerEgress);
     const container = await this.docker.createContainer({
       name,
-      Image: image,
-      ...(exe.command?.length ? { Cmd: exe.command } : {}),
-      ...(exe.entrypoint ? { Entrypoint: [exe.entrypoint] } : {}),
-      Env: Object.entries(exe.environment ?? {}).map(([k, v]) => `${k}=${v}`),
+      Image: run.image,
+      ...(run.cmd?.length ? { Cmd: run.cmd } : {}),
+      ...(run.entrypoint ? { Entrypoint: run.entrypoint } : {}),
+      Env: Object.entries(run.env).map(([k, v]) => `${k}=${v}`),
       Labels: { ...containerLabels(ctx.record, ctx.component, 'execution'), [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
       ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
       HostConfig: {
@@ -143,7 +147,7 @@ export class DockerPlatform implements PlatformAdapter {
         Memory: e.memory_gib * GiB,
         // No swap beyond the memory limit: the booked memory is the bound.
         MemorySwap: e.memory_gib * GiB,
-        Binds: this.binds(ctx),
+        Binds: [...this.binds(ctx), ...run.binds],
         NetworkMode: network,
         PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
         // json-file stores logs as JSON strings and so rewrites invalid UTF-8; `local` keeps the bytes.
@@ -154,7 +158,34 @@ export class DockerPlatform implements PlatformAdapter {
       if (statusOf(err) === 409) return this.docker.getContainer(name);
       throw err;
     });
-    return { state: { containerId: container.id } };
+    return { state: { containerId: container.id, ...run.state }, messages: run.messages ?? [] };
+  }
+
+  /** The notebook's own directory, beside the execution's storage. */
+  private notebookDir(ctx: ComponentContext): string {
+    return join(this.s.dataDir, ctx.record.execution.uuid, `${ctx.component.uuid}-notebook`);
+  }
+
+  /** What the executable's container runs: the request's image and command, or a notebook in the notebook image. */
+  private async runSpec(ctx: ComponentContext): Promise<RunSpec> {
+    if (ctx.component.kind === Kinds.jupyterNotebook) return notebookRun(this.docker, this.s, ctx, this.notebookDir(ctx));
+    const exe = ctx.component.spec as DockerContainer;
+    return {
+      image: await resolveImage(this.docker, exe, this.s.pull),
+      ...(exe.command?.length ? { cmd: exe.command } : {}),
+      ...(exe.entrypoint ? { entrypoint: [exe.entrypoint] } : {}),
+      env: exe.environment ?? {},
+      ports: exe.network?.ports ?? [],
+      binds: [],
+    };
+  }
+
+  /** The ports the executable publishes: the request's, or Jupyter's for an interactive notebook. */
+  private portsOf(ctx: ComponentContext): DockerNetworkPort[] {
+    if (ctx.component.kind === Kinds.jupyterNotebook) {
+      return ctx.record.execution.interactive && typeof ctx.state.jupyterToken === 'string' ? notebookPorts(ctx.state.jupyterToken) : [];
+    }
+    return (ctx.component.spec as DockerContainer).network?.ports ?? [];
   }
 
   async start(ctx: ComponentContext): Promise<StepOutput> {
@@ -199,8 +230,7 @@ export class DockerPlatform implements PlatformAdapter {
   }
 
   private accessPoints(ctx: ComponentContext, ports: Record<string, { HostIp: string; HostPort: string }[] | null>): (AccessPoint & { host: string; port: number })[] {
-    const exe = ctx.component.spec as DockerContainer;
-    return (exe.network?.ports ?? []).filter((p) => p.access && p.internal?.port).flatMap((p) => {
+    return this.portsOf(ctx).filter((p) => p.access && p.internal?.port).flatMap((p) => {
       const bound = ports[`${p.internal!.port}/tcp`]?.[0];
       if (!bound) return [];
       const protocol = (p.protocol ?? 'TCP').toUpperCase();
@@ -211,9 +241,17 @@ export class DockerPlatform implements PlatformAdapter {
     });
   }
 
-  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr', 'notebook'];
 
   async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (stream === 'notebook') {
+      // Batch runs write the executed copy; an interactive session's is the notebook as last saved.
+      const file = join(this.notebookDir(ctx), ctx.record.execution.interactive ? 'input.ipynb' : 'output.ipynb');
+      const size = await stat(file).then((st) => st.size, () => undefined);
+      if (size === undefined || size > maxBytes) return undefined;
+      const content = await readFile(file);
+      return { content, totalBytes: content.length };
+    }
     const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
     return info && containerOutput(this.docker, info.Id, stream, maxBytes);
   }
@@ -226,7 +264,10 @@ export class DockerPlatform implements PlatformAdapter {
           if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or removal already under way
         });
         const still = await c.inspect().then(() => true, () => false);
-        if (!still) await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
+        if (!still) {
+          await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
+          await rm(this.notebookDir(ctx), { recursive: true, force: true });
+        }
         return { done: !still, ...(still ? {} : { messages: [message('urn:released', 'INFO', 'Container removed', {})] }) };
       }
       case 'storage':
