@@ -27,7 +27,7 @@ beforeAll(async () => {
     contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }],
     currentContext: 'fake',
   });
-  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}', staging: { ...NO_STAGING, policy: egressPolicy('127.0.0.1') } });
+  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}', staging: { ...NO_STAGING, policy: egressPolicy('127.0.0.1') }, notebookImage: 'eb-local/notebook:test' });
   h = await startHarness(adapter);
 });
 
@@ -190,4 +190,27 @@ describe('Kubernetes platform', () => {
     expect(api.requests.filter((q) => q.method === 'POST' && q.body?.metadata?.name === api.objects('Job').find((j) => j.metadata.labels[LABEL_EXECUTION] === record.execution.uuid)!.metadata.name)).toHaveLength(2);
     await adapter.release(ctx);
   });
+
+  test('an interactive notebook: Jupyter in the notebook image, its token from a Secret, the access URL carrying it; all deleted on cancel', async () => {
+    const uuid = await run({ interactive: true, executableKind: Kinds.jupyterNotebook, executable: { location: 'http://127.0.0.1:9/analysis.ipynb' }, outputs: ['stdout', 'notebook'] });
+    const available = await h.inPhase(uuid, 'AVAILABLE');
+    const [pod] = posted('Pod', uuid);
+    const [secret] = posted('Secret', uuid);
+    const token = secret.stringData['jupyter-token'] as string;
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    const c = pod.spec.containers[0];
+    expect(c.image).toBe('eb-local/notebook:test');
+    expect(c.command).toEqual(['jupyter', 'notebook', '--no-browser', '--allow-root', '--ip=0.0.0.0', '--port=8888', '--notebook-dir=/notebook']);
+    expect(c.env).toContainEqual({ name: 'JUPYTER_TOKEN', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'jupyter-token' } } });
+    expect(JSON.stringify(pod)).not.toContain(token);
+    expect(c.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(pod.spec.initContainers[0].env).toEqual([{ name: 'EB_NOTEBOOK_URL', value: 'http://127.0.0.1:9/analysis.ipynb' }]);
+    expect(posted('Service', uuid)[0].spec.ports[0].port).toBe(8888);
+    expect(renderExecution(available, 'http://b').connectors?.find((x) => x.protocol === 'HTTP' && x.location?.includes(':8888'))?.location)
+      .toBe(`https://k8s.example.org/eb-executions/${pod.metadata.name}:8888/notebooks/input.ipynb?token=${token}`);
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
+    expect(api.objects('Secret').filter((o) => o.metadata.labels?.[LABEL_EXECUTION] === uuid)).toEqual([]);
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
 });

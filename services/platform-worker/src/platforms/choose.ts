@@ -36,7 +36,7 @@ export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformSe
     }
     case 'kubernetes': {
       const settings = kubernetesSettings();
-      return { adapter: KubernetesPlatform.fromDefault(settings, ownerTokens(db)), abilities: kubernetesAbilities(settings.staging) };
+      return { adapter: KubernetesPlatform.fromDefault(settings, ownerTokens(db)), abilities: kubernetesAbilities(settings.staging, settings.notebookImage) };
     }
     case 'skaha':
       const settings = skahaSettings();

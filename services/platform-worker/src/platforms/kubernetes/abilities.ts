@@ -5,11 +5,11 @@ import { publicSources } from '../../staging/sources.js';
 import { stageableKinds } from '../../staging/kinds/index.js';
 
 /** A pod's log is one stream (given back as stdout); labels follow Kubernetes' syntax. */
-export function kubernetesAbilities(staging: StagingSettings): PlatformAbilities {
+export function kubernetesAbilities(staging: StagingSettings, notebookImage?: string): PlatformAbilities {
   return {
-    executableKinds: [Kinds.dockerContainer],
+    executableKinds: [Kinds.dockerContainer, ...(notebookImage ? [Kinds.jupyterNotebook] : [])],
     dataKinds: stageableKinds(staging.sources),
-    outputs: ['stdout'],
+    outputs: ['stdout', ...(notebookImage ? ['notebook' as const] : [])],
     labels: 'kubernetes',
     sources: publicSources(staging.sources),
   };

@@ -11,6 +11,8 @@ export interface KubernetesSettings {
   accessUrlTemplate: string;
   /** The egress policy each planned URL is checked under before a Job gets it, and the data sources. */
   staging: StagingSettings;
+  /** The image JupyterNotebook executables run in; none, no notebooks. */
+  notebookImage?: string;
 }
 
 export function kubernetesSettings(): KubernetesSettings {
@@ -21,5 +23,6 @@ export function kubernetesSettings(): KubernetesSettings {
     waitForBound: process.env.EB_K8S_WAIT_FOR_BOUND === 'true',
     accessUrlTemplate: process.env.EB_K8S_ACCESS_URL ?? 'http://{service}.{namespace}.svc:{port}{path}',
     staging: stagingSettings(),
+    ...(process.env.EB_NOTEBOOK_IMAGE ? { notebookImage: process.env.EB_NOTEBOOK_IMAGE } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
+import { randomBytes } from 'node:crypto';
+import { Kinds, message, type DockerContainer, type DockerNetworkPort, type MessageItem } from '@eb/schema';
 import { checkUrlStatically, resolveForFetch } from '@eb/core';
 import type { ComponentRow } from '@eb/db';
 import {
@@ -7,7 +8,9 @@ import {
 } from '../adapter.js';
 import { tailOf } from '../output-tail.js';
 import type { KubernetesSettings } from './config.js';
-import { LABEL_COMPONENT, claimFor, executableJob, executablePod, executableService, objectName, pvc, stagingJob, stagingSecret } from './objects.js';
+import { LABEL_COMPONENT, claimFor, executableJob, executablePod, executableService, notebookSecret, objectName, pvc, stagingJob, stagingSecret } from './objects.js';
+import { notebookPorts } from './notebook.js';
+import { unframe } from '../../notebooks/runner.js';
 import { StagingFailed, planData } from '../../staging/stager.js';
 import type { FetchPlan } from '../../staging/plan.js';
 
@@ -80,15 +83,18 @@ export class KubernetesPlatform implements PlatformAdapter {
       case 'data':
         return this.stage(ctx);
       case 'executable': {
-        if (c.kind !== Kinds.dockerContainer) throw new PermanentPlatformError(`the Kubernetes platform cannot run ${c.kind}`);
+        const out = await this.checkExecutable(ctx);
+        if (out.state?.failed) return out;
         if (this.isBatch(ctx)) {
-          await k8s('create job', () => this.batch.createNamespacedJob({ namespace, body: executableJob(record, c) }), { conflictOk: true });
+          await k8s('create job', () => this.batch.createNamespacedJob({ namespace, body: executableJob(record, c, this.s) }), { conflictOk: true });
         } else {
-          await k8s('create pod', () => this.core.createNamespacedPod({ namespace, body: executablePod(record, c) }), { conflictOk: true });
-          const service = executableService(record, c);
+          const token = out.state?.jupyterToken as string | undefined;
+          if (token) await k8s('create token secret', () => this.core.createNamespacedSecret({ namespace, body: notebookSecret(record, c, token) }), { conflictOk: true });
+          await k8s('create pod', () => this.core.createNamespacedPod({ namespace, body: executablePod(record, c, this.s) }), { conflictOk: true });
+          const service = executableService(record, c, this.portsOf({ ...ctx, state: { ...ctx.state, ...out.state } }));
           if (service) await k8s('create service', () => this.core.createNamespacedService({ namespace, body: service }), { conflictOk: true });
         }
-        return { state: { name: objectName(record.execution.uuid, c.uuid) } };
+        return { state: { ...out.state, name: objectName(record.execution.uuid, c.uuid) } };
       }
       default:
         return {};
@@ -158,6 +164,32 @@ export class KubernetesPlatform implements PlatformAdapter {
     return { status: 'preparing', messages, state: { reported: so.files } };
   }
 
+  /**
+   * What the executable needs before its pod is made: a DockerContainer nothing; a notebook the
+   * notebook image, its location checked under the egress policy (the pod fetches it), and for an
+   * interactive one its Jupyter token (kept, and given to the pod through a Secret).
+   */
+  private async checkExecutable(ctx: ComponentContext): Promise<StepOutput> {
+    const c = ctx.component;
+    if (c.kind === Kinds.dockerContainer) return {};
+    if (c.kind !== Kinds.jupyterNotebook || !this.s.notebookImage) throw new PermanentPlatformError(`the Kubernetes platform cannot run ${c.kind}`);
+    const location = (c.spec as { location?: unknown }).location;
+    try {
+      if (typeof location !== 'string') throw new Error('the notebook has no location');
+      await resolveForFetch(this.s.staging.policy, checkUrlStatically(this.s.staging.policy, location));
+    } catch (err) {
+      return { state: { failed: (err as Error).message } };
+    }
+    if (this.isBatch(ctx)) return {};
+    return { state: { jupyterToken: typeof ctx.state.jupyterToken === 'string' ? ctx.state.jupyterToken : randomBytes(24).toString('hex') } };
+  }
+
+  /** The ports an executable publishes: the request's, or Jupyter's for an interactive notebook. */
+  private portsOf(ctx: ComponentContext): DockerNetworkPort[] {
+    if (ctx.component.kind === Kinds.jupyterNotebook) return typeof ctx.state.jupyterToken === 'string' ? notebookPorts(ctx.state.jupyterToken) : [];
+    return (ctx.component.spec as DockerContainer).network?.ports ?? [];
+  }
+
   /** Pods are started by the cluster as soon as they are created. */
   async start(): Promise<StepOutput> {
     return {};
@@ -186,6 +218,7 @@ export class KubernetesPlatform implements PlatformAdapter {
   }
 
   async status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
+    if (typeof ctx.state.failed === 'string' && ctx.component.role === 'executable') return { status: 'failed', reason: ctx.state.failed };
     const { record, component: c } = ctx;
     const name = objectName(record.execution.uuid, c.uuid);
     const namespace = this.ns;
@@ -215,7 +248,11 @@ export class KubernetesPlatform implements PlatformAdapter {
       const pod = pods.at(-1);
       const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
       const exitCode = terminated?.exitCode ?? ((job.status?.succeeded ?? 0) > 0 ? 0 : 1);
-      return { status: 'finished', exitCode, logTail: await this.logTail(pod) };
+      // A notebook's log ends with its executed copy: the tail shown is what the cells printed.
+      const logTail = ctx.component.kind === Kinds.jupyterNotebook
+        ? unframe((await this.executableLog(ctx)) ?? '').rest.split('\n').filter(Boolean).slice(-20)
+        : await this.logTail(pod);
+      return { status: 'finished', exitCode, logTail };
     }
     return pods.some((p) => p.status?.phase === 'Running') ? { status: 'available' } : { status: 'preparing' };
   }
@@ -232,7 +269,7 @@ export class KubernetesPlatform implements PlatformAdapter {
     }
     const ready = pod.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
     if (phase !== 'Running' || !ready) return { status: 'preparing' };
-    const ports = ((ctx.component.spec as DockerContainer).network?.ports ?? []).filter((p) => p.access && p.internal?.port);
+    const ports = this.portsOf(ctx).filter((p) => p.access && p.internal?.port);
     const access = ports.map((p) => ({
       protocol: (p.protocol ?? 'HTTP').toUpperCase(),
       location: this.s.accessUrlTemplate.replace('{service}', name).replace('{namespace}', this.ns)
@@ -241,11 +278,13 @@ export class KubernetesPlatform implements PlatformAdapter {
     return { status: 'available', access };
   }
 
-  /** A pod's log is its containers' stdout and stderr together: one stream, shown as stdout. */
-  readonly outputStreams: readonly OutputStream[] = ['stdout'];
+  /**
+   * A pod's log is its containers' stdout and stderr together: one stream, shown as stdout. A batch
+   * notebook's executed copy is framed at its end: given back as the notebook, and left out of stdout.
+   */
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'notebook'];
 
-  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
-    if (stream !== 'stdout' || ctx.component.role !== 'executable') return undefined;
+  private async executableLog(ctx: ComponentContext): Promise<string | undefined> {
     const name = objectName(ctx.record.execution.uuid, ctx.component.uuid);
     const pod = this.isBatch(ctx)
       ? (await this.podsOf(ctx.component)).at(-1)
@@ -253,8 +292,19 @@ export class KubernetesPlatform implements PlatformAdapter {
     // A container that has not started has no log yet (the API would answer 400).
     const started = pod?.status?.containerStatuses?.some((c) => c.state?.running || c.state?.terminated);
     if (!pod?.metadata?.name || !started) return undefined;
-    const text = await k8s('read log', () => this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: this.ns, container: 'executable' }), { notFound: undefined });
-    return text === undefined ? undefined : tailOf(text, maxBytes);
+    return k8s('read log', () => this.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: this.ns, container: 'executable' }), { notFound: undefined });
+  }
+
+  async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (ctx.component.role !== 'executable') return undefined;
+    const notebook = ctx.component.kind === Kinds.jupyterNotebook;
+    if (stream === 'stderr' || (stream === 'notebook' && !notebook)) return undefined;
+    const text = await this.executableLog(ctx);
+    if (text === undefined) return undefined;
+    if (!notebook) return tailOf(text, maxBytes);
+    const { notebook: executed, rest } = unframe(text);
+    if (stream === 'stdout') return tailOf(rest, maxBytes);
+    return executed && executed.length <= maxBytes ? { content: executed, totalBytes: executed.length } : undefined;
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {

@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1Job, V1PersistentVolumeClaim, V1Pod, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { ContainerRole, DockerContainer } from '@eb/schema';
+import { Kinds, type ContainerRole, type DockerContainer, type DockerNetworkPort } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import type { KubernetesSettings } from './config.js';
 import { graphOf } from '../graph.js';
@@ -7,6 +7,7 @@ import { containerLabels } from '../container-labels.js';
 import { checksumType, verifiable } from '../../staging/checksums.js';
 import type { FetchPlan } from '../../staging/plan.js';
 import { STAGING_SCRIPT } from './staging-script.js';
+import { TOKEN_KEY, notebookPod } from './notebook.js';
 
 // Every object carries these labels: release deletes by them, and so can an operator.
 export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
@@ -98,7 +99,12 @@ function imageRef(exe: DockerContainer): string {
   return digest ? `${location.replace(/@.*$/, '').replace(/:[^/:]*$/, '')}@${digest}` : location;
 }
 
-function container(record: ExecutionRecord, exe: ComponentRow): { container: V1Container; volumes: V1Volume[] } {
+function container(record: ExecutionRecord, exe: ComponentRow, s: KubernetesSettings): { container: V1Container; volumes: V1Volume[]; initContainers?: V1Container[] } {
+  const base = dockerContainer(record, exe);
+  return exe.kind === Kinds.jupyterNotebook ? notebookPod(record, exe, s, base, objectName(record.execution.uuid, exe.uuid)) : base;
+}
+
+function dockerContainer(record: ExecutionRecord, exe: ComponentRow): { container: V1Container; volumes: V1Volume[] } {
   const spec = exe.spec as DockerContainer;
   const e = record.execution;
   const mounts: V1VolumeMount[] = [];
@@ -123,31 +129,40 @@ function container(record: ExecutionRecord, exe: ComponentRow): { container: V1C
 }
 
 /** A batch executable runs as a Job (no retries: the exit code is the outcome). */
-export function executableJob(record: ExecutionRecord, exe: ComponentRow): V1Job {
-  const { container: c, volumes } = container(record, exe);
+export function executableJob(record: ExecutionRecord, exe: ComponentRow, s: KubernetesSettings): V1Job {
+  const { container: c, volumes, initContainers } = container(record, exe, s);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
     metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: Math.ceil(record.execution.available_ms / 1000),
-      template: { metadata: { labels: runLabels(record, exe, 'execution') }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
+      template: { metadata: { labels: runLabels(record, exe, 'execution') }, spec: { restartPolicy: 'Never', ...(initContainers ? { initContainers } : {}), containers: [c], volumes } },
     },
   };
 }
 
 /** An interactive executable runs as a Pod with a Service for its published ports. */
-export function executablePod(record: ExecutionRecord, exe: ComponentRow): V1Pod {
-  const { container: c, volumes } = container(record, exe);
+export function executablePod(record: ExecutionRecord, exe: ComponentRow, s: KubernetesSettings): V1Pod {
+  const { container: c, volumes, initContainers } = container(record, exe, s);
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
-    spec: { restartPolicy: 'Never', containers: [c], volumes },
+    spec: { restartPolicy: 'Never', ...(initContainers ? { initContainers } : {}), containers: [c], volumes },
   };
 }
 
-export function executableService(record: ExecutionRecord, exe: ComponentRow): V1Service | undefined {
-  const ports = ((exe.spec as DockerContainer).network?.ports ?? []).filter((p) => p.internal?.port);
+/** The token Secret of an interactive notebook's Jupyter. */
+export function notebookSecret(record: ExecutionRecord, exe: ComponentRow, token: string): V1Secret {
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    stringData: { [TOKEN_KEY]: token },
+  };
+}
+
+export function executableService(record: ExecutionRecord, exe: ComponentRow, ports: DockerNetworkPort[]): V1Service | undefined {
+  ports = ports.filter((p) => p.internal?.port);
   if (ports.length === 0) return undefined;
   return {
     apiVersion: 'v1', kind: 'Service',
