@@ -8,4 +8,5 @@ export * from './queries/offersets.js';
 export * from './queries/executions.js';
 export * from './queries/credentials.js';
 export * from './queries/outputs.js';
+export * from './queries/transfers.js';
 export { migrationProvider } from './migrations/index.js';

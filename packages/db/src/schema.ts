@@ -118,7 +118,16 @@ export interface ExecutionOutputsTable {
   captured_at: DefaultedTimestamp;
 }
 
+export interface TransferHistoryTable {
+  id: Generated<string>;
+  source: string;
+  bytes: number;
+  ms: number;
+  at: DefaultedTimestamp;
+}
+
 export interface Database {
+  transfer_history: TransferHistoryTable;
   execution_outputs: ExecutionOutputsTable;
   credentials: CredentialsTable;
   platforms: PlatformsTable;

@@ -2,6 +2,7 @@ import { egressPolicy, envDurationMs, envInt, envString, platformConfig, type Eg
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
 import { costProfileFromEnv } from './costs/profile.js';
+import type { StagingDefaults } from './offers/staging-time.js';
 
 export interface OffersetApiConfig {
   port: number;
@@ -15,6 +16,8 @@ export interface OffersetApiConfig {
   egress?: EgressPolicy;
   /** How long platforms' declared abilities are kept before they are read again (default 5 s). */
   abilitiesTtlMs?: number;
+  /** The transfer rate and setup time assumed for data sources with neither a configured rate nor history. */
+  staging?: StagingDefaults;
 }
 
 export function loadConfig(): OffersetApiConfig {
@@ -26,6 +29,10 @@ export function loadConfig(): OffersetApiConfig {
     redisUrl: envString('REDIS_URL', 'redis://127.0.0.1:6379'),
     platform,
     egress: egressPolicy(),
+    staging: {
+      bytesPerSecond: envInt('EB_TRANSFER_RATE_MIBPS', 20) * 2 ** 20,
+      setupMs: envDurationMs('EB_TRANSFER_SETUP', 'PT2S'),
+    },
     offers: {
       platform: platform.name,
       offerTtlMs: envDurationMs('EB_OFFER_TTL', 'PT5M'),

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
-import { readOutput, type ExecutionRecord } from '@eb/db';
+import { readOutput, transferHistory, type ExecutionRecord } from '@eb/db';
 import { egressPolicy } from '@eb/core';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
 import { ensureNotebookImage } from '@eb/tests/support/notebook-image.js';
@@ -105,6 +105,7 @@ describe('Kubernetes, pods really run', () => {
     expect(JSON.stringify(staging)).not.toContain(STORAGE_TOKEN);
     expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_HEADER_0', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'header-0' } } });
     expect(storageAuth).toContain(`Bearer ${STORAGE_TOKEN}`);
+    expect((await transferHistory(h.db.db, ['srcnet-dm'])).get('srcnet-dm')?.count).toBeGreaterThanOrEqual(1);
     expect(messagesOf(r, 'data')).toContainEqual(expect.objectContaining({ kind: 'urn:data-staged', values: expect.objectContaining({ bytes: String(product.length) }) }));
     // The notebook ran in the notebook image on a read-only root.
     const job = posted('Job', uuid).find((j) => j.metadata.labels['calycopis-broker-container-role'] === 'execution');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Kinds } from '@eb/schema';
-import { findCredential, type ExecutionRecord } from '@eb/db';
+import { findCredential, transferHistory, type ExecutionRecord } from '@eb/db';
 import { createSealer, egressPolicy } from '@eb/core';
 import { credentialsKey } from '@eb/tests/support/auth.js';
 import { freePort, testDatabase } from '@eb/tests/support/env.js';
@@ -132,6 +132,12 @@ describe('S3 data', () => {
     expect(data.filter((m) => m.kind === 'urn:data-progress').length).toBeGreaterThanOrEqual(3);
     // The presigned URL's signature is never shown.
     expect(JSON.stringify(data)).not.toMatch(/X-Amz-Signature|X-Amz-Credential/);
+    // The download is in the source's history, which offers estimate staging time from.
+    const history = (await transferHistory(db.db, ['survey-s3'])).get('survey-s3')!;
+    expect(history.count).toBeGreaterThanOrEqual(1);
+    expect(history.bytesPerSecond).toBeGreaterThan(0);
+    const [row] = await db.db.selectFrom('transfer_history').select(['bytes', 'ms']).where('source', '=', 'survey-s3').orderBy('id', 'desc').limit(1).execute();
+    expect(Number(row!.bytes)).toBe(cube.length);
   }, 60_000);
 
   test('the template form names the same source', async () => {

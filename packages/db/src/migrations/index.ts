@@ -5,6 +5,7 @@ import * as m0003 from './0003_execution_outputs.js';
 import * as m0004 from './0004_costs_and_metrics.js';
 import * as m0010 from './0010_platform_abilities.js';
 import * as m0011 from './0011_notebook_output.js';
+import * as m0012 from './0012_transfer_history.js';
 
 // Forward-only and versioned: a new migration is a new file added here, never an edit of an old one.
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004_costs_and_metrics': m0004,
   '0010_platform_abilities': m0010,
   '0011_notebook_output': m0011,
+  '0012_transfer_history': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -9,6 +9,7 @@ import { checkRequest } from '../offers/check.js';
 import { checkSafety } from '../offers/safety.js';
 import { buildOfferSet } from '../offers/build.js';
 import { abilitiesReader, type NamedAbilities } from '../offers/abilities.js';
+import { DEFAULT_STAGING, stagingMs } from '../offers/staging-time.js';
 import type { OffersetApiConfig } from '../config.js';
 import type { OfferMetrics } from '../metrics.js';
 import { applyPolicies, type Policy } from '../policies/policy.js';
@@ -69,10 +70,12 @@ export function offersetRoutes(deps: OffersetDeps): Router {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
     const started = performance.now();
-    const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
+    // Data from a remote source moves the start later rather than overrunning the preparation.
+    const prepareMs = config.offers.prepareMs + (problems.length ? 0 : await stagingMs(db, tree.data, platform?.sources ?? [], config.staging ?? DEFAULT_STAGING));
+    const span = prepareMs + tree.durationMs + config.offers.releaseMs;
     const full = config.offers.horizonMs;
     const horizons = [...new Set([Math.min(FIRST_HORIZON_MS, full), full])].map((h) => h + span);
-    const offerSettings = { ...config.offers, outputs: platform?.outputs ?? [] };
+    const offerSettings = { ...config.offers, prepareMs, outputs: platform?.outputs ?? [] };
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
       const settings = ctx ? { ...offerSettings, horizonMs: ctx.horizonMs - span } : offerSettings;
       const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);

@@ -2,7 +2,7 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendComponentMessages, appendExecutionMessages, findExecutionForStep, findExecutionRow, moveComponent, releaseExecutionBookings,
+  appendComponentMessages, appendExecutionMessages, findExecutionForStep, findExecutionRow, moveComponent, recordTransfer, releaseExecutionBookings,
   setPlatformState, transitionExecution, type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import { enqueueStep, type StepJob } from '@eb/core';
@@ -54,6 +54,7 @@ export function createStepProcessor(deps: StepDeps) {
       state: { ...(all[component.uuid] ?? {}) },
       stateOf: (uuid) => ({ ...(all[uuid] ?? {}) }),
       report: (messages) => appendComponentMessages(db, component.uuid, messages),
+      recordTransfer: (source, bytes, ms) => recordTransfer(db, source, bytes, ms),
       ...(signal ? { signal } : {}),
     };
   }

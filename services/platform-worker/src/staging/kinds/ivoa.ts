@@ -27,7 +27,7 @@ async function resolveDatalink(links: string, ctx: PlanContext): Promise<{ row: 
 }
 
 /** Where the dataset is: a given DataLink row, an ObsCore access_url (itself DataLink or not), or the ivoid at the configured DataLink service. */
-async function locate(block: IvoaBlock, ctx: PlanContext): Promise<{ url: string; size?: number; messages: MessageItem[] }> {
+async function locate(block: IvoaBlock, ctx: PlanContext): Promise<{ url: string; size?: number; messages: MessageItem[]; source?: string }> {
   const dl = block.datalink;
   if (dl?.access_url) {
     if (dl.error_message) throw new PlanRefused(`DataLink says: ${dl.error_message.slice(0, 300)}`);
@@ -46,7 +46,8 @@ async function locate(block: IvoaBlock, ctx: PlanContext): Promise<{ url: string
     if (!service) throw new PlanRefused('the data is given only by its IVOA identifier, and no DataLink service is configured');
     const links = `${service.datalink!.replace(/\?.*$/, '')}?ID=${encodeURIComponent(block.ivoid)}`;
     const { row, messages } = await resolveDatalink(links, ctx);
-    return { url: row.access_url!, ...sizeOf(row), messages };
+    // Counted under the DataLink service's name: an offer knows no more than the ivoid.
+    return { url: row.access_url!, ...sizeOf(row), messages, source: service.name };
   }
   throw new PlanRefused('the IVOA data resource has no DataLink row, ObsCore access_url or ivoid');
 }
@@ -70,7 +71,7 @@ export const ivoaKind: DataKind = {
     checkUrlStatically(ctx.policy, found.url);
     const checksum = (raw as { checksum?: Checksum }).checksum;
     return {
-      source: httpSourceOf(found.url, ctx.sources),
+      source: found.source ?? httpSourceOf(found.url, ctx.sources),
       items: [{
         url: found.url, shownUrl: shownUrl(found.url), file: fileNameFor(found.url, ctx.component.name ?? 'data'),
         ...(found.size !== undefined ? { size: found.size } : {}), checksums: checksum ? [checksum] : [],
