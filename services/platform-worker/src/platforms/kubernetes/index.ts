@@ -154,13 +154,13 @@ export class KubernetesPlatform implements PlatformAdapter {
     const done = (job.status?.succeeded ?? 0) > 0;
     const so = await this.stagedSoFar(ctx.component);
     const reported = Number(ctx.state.reported ?? 0);
-    const messages: MessageItem[] = so.files > reported
-      ? [message(done ? 'urn:data-staged' : 'urn:data-progress', 'INFO', 'Staged {files} of {total} files ({bytes} bytes) into the claim', { files: so.files, total: Number(ctx.state.files ?? 0), bytes: so.bytes })]
-      : [];
+    const summary = (kind: string) => message(kind, 'INFO', 'Staged {files} of {total} files ({bytes} bytes) into the claim', { files: so.files, total: Number(ctx.state.files ?? 0), bytes: so.bytes });
     if (done) {
       await ctx.recordTransfer?.(String(ctx.state.source ?? 'unknown'), so.bytes, Date.now() - Number(ctx.state.startedAt ?? Date.now())).catch(() => undefined);
-      return { status: 'available', messages, state: { reported: so.files, bytes: so.bytes } };
+      // Reported once: the component is AVAILABLE after this answer.
+      return { status: 'available', messages: [summary('urn:data-staged')], state: { reported: so.files, bytes: so.bytes } };
     }
+    const messages: MessageItem[] = so.files > reported ? [summary('urn:data-progress')] : [];
     return { status: 'preparing', messages, state: { reported: so.files } };
   }
 
