@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { capacityCountMismatches, peakAcceptedUsage } from '@eb/db';
-import { databaseUrl, freePort, readRequest, redisUrl, testDatabase } from '../support/env.js';
+import { databaseUrl, declareAbilities, freePort, readRequest, redisUrl, testDatabase } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { writeStaticTokens } from '../support/auth.js';
 
@@ -31,6 +31,8 @@ beforeAll(async () => {
     startService('offerset-api', ports[0]!, env), startService('offerset-api', ports[1]!, env), startService('offerset-api', ports[2]!, env),
     startService('execution-api', ports[3]!, env), startService('execution-api', ports[4]!, env),
   ]);
+  // No worker runs here: declare what the simulated platform's worker would.
+  await declareAbilities(db.db, platform);
   offerApis.push(...started.slice(0, 3));
   executionApis.push(...started.slice(3));
 }, 60_000);

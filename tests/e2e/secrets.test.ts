@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, freePort, redisUrl } from '../support/env.js';
+import { databaseUrl, declareAbilities, freePort, redisUrl, testDatabase } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { writeStaticTokens } from '../support/auth.js';
 
@@ -12,15 +12,20 @@ const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
 const REFRESH = `refresh-${randomBytes(12).toString('hex')}`;
 const WRONG = `wrong-${randomBytes(12).toString('hex')}`;
 const services: Service[] = [];
+const platformName = `sim-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   const env = {
     DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl(), EB_STATIC_TOKENS_FILE: writeStaticTokens({ [TOKEN]: { subject: 'logged-user' } }),
-    EB_QUEUE_PREFIX: `secrets-${randomUUID().slice(0, 8)}`, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: `sim-${randomUUID().slice(0, 8)}`,
+    EB_QUEUE_PREFIX: `secrets-${randomUUID().slice(0, 8)}`, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platformName,
     // Every request logged, as an operator debugging would run it.
     LOG_LEVEL: 'debug',
   };
   services.push(await startService('offerset-api', await freePort(), env), await startService('execution-api', await freePort(), env));
+  // No worker runs here: declare what the simulated platform's worker would.
+  const db = testDatabase(1);
+  await declareAbilities(db.db, platformName);
+  await db.close();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import { connectDatabase, upsertPlatform, type DatabaseHandle, type PlatformCapacity } from '@eb/db';
+import { Kinds } from '@eb/schema';
+import { connectDatabase, declarePlatformAbilities, upsertPlatform, type DatabaseHandle, type PlatformAbilities, type PlatformCapacity } from '@eb/db';
 import type { AuthSettings } from '@eb/http-kit';
 
 export const databaseUrl = (): string => {
@@ -20,13 +21,27 @@ export function testDatabase(max = 10): DatabaseHandle {
   return connectDatabase(databaseUrl(), { max, applicationName: 'eb-test' });
 }
 
+/** What the simulated platform's worker declares: every kind (it runs nothing for real). */
+export const SIMULATED_ABILITIES: PlatformAbilities = {
+  executableKinds: [Kinds.dockerContainer, Kinds.singularityContainer, Kinds.jupyterNotebook],
+  dataKinds: [Kinds.simpleData, Kinds.s3Data, Kinds.rucioData, Kinds.ivoaData, Kinds.skaoData],
+  outputs: ['stdout', 'stderr'],
+  labels: 'docker',
+  sources: [],
+  mounts: true,
+};
+
 /**
  * Each test gets a platform of its own, so tests running in parallel on one database never share
- * capacity, and a queue prefix of its own in Redis.
+ * capacity, and a queue prefix of its own in Redis. Its abilities are declared as a worker would
+ * (the simulated platform's unless given; null leaves them undeclared).
  */
-export async function testPlatform(db: DatabaseHandle['db'], capacity: Partial<Omit<PlatformCapacity, 'name'>> = {}): Promise<PlatformCapacity> {
+export async function testPlatform(
+  db: DatabaseHandle['db'], capacity: Partial<Omit<PlatformCapacity, 'name'>> = {}, abilities: PlatformAbilities | null = SIMULATED_ABILITIES,
+): Promise<PlatformCapacity> {
   const p: PlatformCapacity = { name: `test-${randomUUID().slice(0, 8)}`, cores: 16, memoryGib: 64, storageGib: 1000, ...capacity };
   await upsertPlatform(db, p);
+  if (abilities) await declarePlatformAbilities(db, p, abilities);
   return p;
 }
 
@@ -53,3 +68,8 @@ export async function until<T>(fn: () => Promise<T | undefined | false>, timeout
 }
 
 export const readRequest = (name: string) => import(`../fixtures/${name}`, { with: { type: 'json' } }).then((m) => structuredClone(m.default));
+
+/** Declares a platform's abilities as its worker would, for tests that run the APIs without a worker. */
+export async function declareAbilities(db: DatabaseHandle['db'], name: string, abilities: PlatformAbilities = SIMULATED_ABILITIES): Promise<void> {
+  await declarePlatformAbilities(db, { name, cores: 16, memoryGib: 64, storageGib: 1000 }, abilities);
+}

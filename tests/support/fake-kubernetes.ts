@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DockerKubelet } from './fake-kubelet.js';
 
-type Obj = { apiVersion: string; kind: string; metadata: Record<string, any>; spec?: any; status?: any };
+type Obj = { apiVersion: string; kind: string; metadata: Record<string, any>; spec?: any; status?: any; stringData?: Record<string, string>; data?: Record<string, string> };
 
 export interface FakeKubernetesOptions {
   token: string;
@@ -10,12 +11,16 @@ export interface FakeKubernetesOptions {
   startMs?: number;
   runMs?: number;
   bindMs?: number;
+  /** Run pods for real, as Docker containers (see DockerKubelet), instead of simulating them. */
+  runPods?: boolean;
 }
 
 export interface FakeKubernetes {
   url: string;
   requests: { method: string; path: string; body?: any }[];
   objects(kind: string): Obj[];
+  /** With runPods: the host directory behind a claim. */
+  claimDir?(ns: string, claim: string): string;
   /** The next `times` requests matching method and path answer with this status. */
   failNext(method: string, path: RegExp, status: number, times?: number): void;
   close(): Promise<void>;
@@ -26,6 +31,7 @@ const RESOURCES: Record<string, { kind: string; apiVersion: string }> = {
   services: { kind: 'Service', apiVersion: 'v1' },
   persistentvolumeclaims: { kind: 'PersistentVolumeClaim', apiVersion: 'v1' },
   jobs: { kind: 'Job', apiVersion: 'batch/v1' },
+  secrets: { kind: 'Secret', apiVersion: 'v1' },
 };
 
 const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
@@ -50,9 +56,15 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
   const store = new Map<string, Obj>(); // `${resource}/${ns}/${name}`
   const requests: FakeKubernetes['requests'] = [];
   const failures: { method: string; path: RegExp; status: number; times: number }[] = [];
+  const kubelet = o.runPods ? new DockerKubelet((ns, name, key) => {
+    const secret = store.get(`secrets/${ns}/${name}`);
+    return secret?.stringData?.[key] ?? (secret?.data?.[key] ? Buffer.from(secret.data[key], 'base64').toString() : undefined);
+  }) : undefined;
 
   const exitCodeOf = (c: any): number => {
-    const text = [...(c.command ?? []), ...(c.args ?? []), ...(c.env ?? []).map((e: any) => e.value)].join(' ');
+    // What the container was asked to do: its args (the executable's command) and environment; a
+    // program given as `command` (the staging script) is the broker's own and says nothing of the outcome.
+    const text = [...(c.args ?? []), ...(c.env ?? []).map((e: any) => e.value)].join(' ');
     if (/missing/.test((c.env ?? []).map((e: any) => e.value).join(' '))) return 1;
     const m = /exit (\d+)/.exec(text);
     return m ? Number(m[1]) : 0;
@@ -62,7 +74,8 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
   function evolve(resource: string, obj: Obj): Obj {
     const age = Date.now() - Date.parse(obj.metadata.creationTimestamp);
     if (resource === 'persistentvolumeclaims') obj.status = { phase: age >= bindMs ? 'Bound' : 'Pending' };
-    if (resource === 'pods') {
+    // Pods a kubelet runs have the status it reports.
+    if (resource === 'pods' && !kubelet) {
       const c = obj.spec.containers[0];
       if (/missing/.test(c.image)) {
         obj.status = { phase: 'Pending', containerStatuses: [{ name: c.name, image: c.image, ready: false, restartCount: 0, imageID: '', state: { waiting: { reason: 'ErrImagePull', message: `failed to pull image "${c.image}": not found` } } }] };
@@ -90,6 +103,10 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
     const obj: Obj = structuredClone(body);
     obj.metadata = { ...obj.metadata, namespace: ns, uid: randomUUID(), creationTimestamp: new Date().toISOString(), resourceVersion: '1' };
     store.set(`${resource}/${ns}/${obj.metadata.name}`, obj);
+    if (resource === 'pods' && kubelet) {
+      kubelet.track(obj as never);
+      kubelet.start(obj as never);
+    }
     if (resource === 'jobs') {
       const tpl = obj.spec.template;
       const pod: Obj = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${obj.metadata.name}-${randomUUID().slice(0, 5)}`, labels: { ...tpl.metadata?.labels, 'job-name': obj.metadata.name } }, spec: tpl.spec };
@@ -138,6 +155,12 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
       if (!state?.running && !state?.terminated) {
         return send(400, status(400, 'BadRequest', `container "${c.name}" in pod "${name}" is waiting to start: ContainerCreating`));
       }
+      if (kubelet) {
+        let logged = (await kubelet.log(pod as never, wanted ?? c.name)) ?? '';
+        const tailLines = url.searchParams.get('tailLines');
+        if (tailLines) logged = logged.split('\n').slice(-Number(tailLines) - 1).join('\n');
+        return send(200, logged, 'text/plain');
+      }
       const printed = (c.env ?? []).find((e: any) => e.name === 'FAKE_STDOUT')?.value as string | undefined;
       let lines = [`started ${c.image}`, `args: ${[...(c.command ?? []), ...(c.args ?? [])].join(' ')}`, ...(printed ? printed.split('\n') : [])];
       if (exitCodeOf(c) !== 0) lines.push(`failing with exit code ${exitCodeOf(c)}`);
@@ -172,7 +195,10 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
       return send(200, { apiVersion: meta.apiVersion, kind: `${meta.kind}List`, metadata: { resourceVersion: '1' }, items: selected.map(([, v]) => evolve(resource, v)) });
     }
     if (req.method === 'DELETE' && !name) {
-      for (const [k] of selected) store.delete(k);
+      for (const [k, v] of selected) {
+        store.delete(k);
+        if (resource === 'pods' && kubelet) await kubelet.stop(v as never);
+      }
       return send(200, { apiVersion: meta.apiVersion, kind: `${meta.kind}List`, metadata: {}, items: selected.map(([, v]) => v) });
     }
     send(405, status(405, 'MethodNotAllowed', 'method not allowed'));
@@ -183,6 +209,10 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
     requests,
     objects: (kind) => [...store.values()].filter((v) => v.kind === kind),
     failNext: (method, path, code, times = 1) => { failures.push({ method, path, status: code, times }); },
-    close: () => new Promise((r) => server.close(() => r())),
+    ...(kubelet ? { claimDir: (ns: string, claim: string) => kubelet.claimDir(ns, claim) } : {}),
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await kubelet?.close();
+    },
   };
 }

@@ -15,6 +15,8 @@ export interface OfferSpec {
   environment?: Record<string, string>;
   /** The executable's spec, replacing the default (a placeholder image). */
   executable?: Record<string, unknown>;
+  /** The executable's kind (a DockerContainer unless given). */
+  executableKind?: string;
   /** The output streams the platform gives back (default: stdout and stderr). */
   outputs?: string[];
   /** Storage, data and volume components beside the executable and compute. */
@@ -34,7 +36,7 @@ function offerOf(platform: string, s: OfferSpec, i: number, now: number, ttlMs: 
     earliestStart: s.earliestInMs === undefined ? null : new Date(now + s.earliestInMs),
     outputs: s.outputs ?? ['stdout', 'stderr'],
     components: [
-      { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: Kinds.dockerContainer,
+      { uuid: randomUUID(), role: 'executable', position: 0, name: 'exe', kind: s.executableKind ?? Kinds.dockerContainer,
         spec: s.executable ?? { image: { locations: ['test/image'], digest: 'sha256:00' }, environment: s.environment ?? {} } },
       { uuid: randomUUID(), role: 'compute', position: 0, name: 'compute', kind: Kinds.simpleCompute, spec: {} },
       ...(s.extra ?? []).map((x, position) => ({ uuid: randomUUID(), position, ...x })),

@@ -16,3 +16,5 @@ export * from './access/rules.js';
 export * from './capacity/free-calendar.js';
 export * from './paths/confine.js';
 export * from './egress/policy.js';
+export * from './data/identifiers.js';
+export * from './data/sources.js';

@@ -9,6 +9,7 @@ export * from './queries/executions.js';
 export * from './queries/credentials.js';
 export * from './queries/outputs.js';
 export * from './queries/extend.js';
+export * from './queries/transfers.js';
 export { migrationProvider } from './migrations/index.js';
 export * from './queries/capacity.js';
 export * from './queries/bench.js';

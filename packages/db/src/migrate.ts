@@ -7,7 +7,9 @@ import { migrationProvider } from './migrations/index.js';
  * so replicas starting together run each migration once.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Branches developed side by side add migrations with different numbers: a database that ran a later
+  // number first still takes an earlier one merged after it (each is independent of the others).
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

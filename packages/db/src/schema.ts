@@ -15,6 +15,8 @@ export interface PlatformsTable {
   engine_cores: ColumnType<number | null, number | null | undefined, number | null>;
   engine_memory_gib: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: DefaultedTimestamp;
+  /** What the platform's workers declared they can run (PlatformAbilities); null until one has. */
+  abilities: ColumnType<unknown | null, string | null | undefined, string | null>;
 }
 
 export interface OffersetsTable {
@@ -125,7 +127,7 @@ export interface CredentialsTable {
 
 export interface ExecutionOutputsTable {
   execution_uuid: string;
-  stream: 'stdout' | 'stderr';
+  stream: 'stdout' | 'stderr' | 'notebook';
   /** The last part of the stream, as printed. */
   content: Buffer;
   /** Everything the stream printed so far, of which `content` is the end. */
@@ -135,7 +137,16 @@ export interface ExecutionOutputsTable {
   captured_at: DefaultedTimestamp;
 }
 
+export interface TransferHistoryTable {
+  id: Generated<string>;
+  source: string;
+  bytes: number;
+  ms: number;
+  at: DefaultedTimestamp;
+}
+
 export interface Database {
+  transfer_history: TransferHistoryTable;
   execution_outputs: ExecutionOutputsTable;
   credentials: CredentialsTable;
   platforms: PlatformsTable;

@@ -22,6 +22,8 @@ export const Kinds = {
   // Session connectors that give back what the executable printed (upstream's names).
   stdoutConnector: kind('executable/docker-container-stdout-get'),
   stderrConnector: kind('executable/docker-container-stderr-get'),
+  // The executed notebook of a JupyterNotebook, following upstream's naming of the output connectors.
+  notebookConnector: kind('executable/jupyter-notebook-output-get'),
   // The 1.0.7 spec names no kind for offer sets; this follows its pattern for the other kinds.
   offerSet: kind('offerset/execution-offerset'),
 } as const;

@@ -107,4 +107,24 @@ describe('stdout and stderr connectors', () => {
     expect((await request(app).get('/sessions/00000000-0000-4000-8000-000000000000/docker/stdout-get').set(as('owner-token'))).status).toBe(404);
     expect((await request(app).get('/sessions/nope/docker/stdout-get').set(as('owner-token'))).status).toBe(404);
   });
+
+  test('the executed notebook: its own connector kind and path, served whole as application/x-ipynb+json to the owner and readers', async () => {
+    const uuid = await available(['stdout', 'stderr', 'notebook']);
+    const nb = Buffer.from(JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }));
+    await saveOutput(db.db, uuid, 'notebook', nb, nb.length, true);
+    expect((await connectors(uuid)).find((c) => c.kind === Kinds.notebookConnector)).toEqual({
+      kind: Kinds.notebookConnector, status: 'AVAILABLE', protocol: 'HTTP', location: expect.stringMatching(new RegExp(`/sessions/${uuid}/jupyter/notebook-get$`)),
+    });
+    for (const token of ['owner-token', 'reader-token']) {
+      const res = await request(app).get(`/executions/${uuid}/jupyter/notebook-get`).set(as(token));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/x-ipynb+json');
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="${uuid}.ipynb"`);
+      expect(res.body).toEqual(JSON.parse(nb.toString()));
+    }
+    expect((await request(app).get(`/sessions/${uuid}/jupyter/notebook-get`).set(as('stranger-token'))).status).toBe(404);
+    // An execution that is not a notebook has no such output.
+    const plain = await available();
+    expect((await request(app).get(`/sessions/${plain}/jupyter/notebook-get`).set(as('owner-token'))).status).toBe(404);
+  });
 });

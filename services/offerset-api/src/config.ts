@@ -1,8 +1,8 @@
 import { egressPolicy, envDurationMs, envInt, envString, platformConfig, type EgressPolicy, type PlatformConfig } from '@eb/core';
 import type { OfferSettings } from './offers/build.js';
 import type { TreeDefaults } from './offers/request-tree.js';
-import { abilitiesOf } from './offers/abilities.js';
 import { costProfileFromEnv } from './costs/profile.js';
+import type { StagingDefaults } from './offers/staging-time.js';
 
 export interface OffersetApiConfig {
   port: number;
@@ -14,6 +14,10 @@ export interface OffersetApiConfig {
   defaults: TreeDefaults;
   /** Where data may come from (EB_EGRESS_ALLOW / EB_EGRESS_DENY, as the workers read them); the default policy when unset. */
   egress?: EgressPolicy;
+  /** How long platforms' declared abilities are kept before they are read again (default 5 s). */
+  abilitiesTtlMs?: number;
+  /** The transfer rate and setup time assumed for data sources with neither a configured rate nor history. */
+  staging?: StagingDefaults;
 }
 
 export function loadConfig(): OffersetApiConfig {
@@ -25,6 +29,10 @@ export function loadConfig(): OffersetApiConfig {
     redisUrl: envString('REDIS_URL', 'redis://127.0.0.1:6379'),
     platform,
     egress: egressPolicy(),
+    staging: {
+      bytesPerSecond: envInt('EB_TRANSFER_RATE_MIBPS', 20) * 2 ** 20,
+      setupMs: envDurationMs('EB_TRANSFER_SETUP', 'PT2S'),
+    },
     offers: {
       platform: platform.name,
       offerTtlMs: envDurationMs('EB_OFFER_TTL', 'PT5M'),
@@ -34,7 +42,6 @@ export function loadConfig(): OffersetApiConfig {
       horizonMs: envDurationMs('EB_BOOKING_HORIZON', 'P7D'),
       slotMs: envDurationMs('EB_SLOT', 'PT15M'),
       maxCandidates: envInt('EB_MAX_CANDIDATES', 5000),
-      outputs: abilitiesOf(platform).outputs,
       costProfile: costProfileFromEnv(),
     },
     defaults: {

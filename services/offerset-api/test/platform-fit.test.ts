@@ -5,7 +5,7 @@ import { Kinds } from '@eb/schema';
 import { StepQueues, redisConnection, type PlatformType } from '@eb/core';
 import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { createApp } from '../src/app.js';
-import { abilitiesOf } from '../src/offers/abilities.js';
+import type { PlatformAbilities } from '@eb/db';
 
 // The offer-set API as configured for each real platform: what that platform cannot honour is refused up front.
 const db = testDatabase();
@@ -13,15 +13,23 @@ const redis = redisConnection(redisUrl());
 const queues = new StepQueues(redis, uniquePrefix());
 const apps = new Map<PlatformType, Express>();
 
+// What each real platform's worker declares with no data sources or notebook image configured
+// (services/platform-worker/src/platforms/*/abilities.ts).
+const DECLARED: Record<'docker' | 'kubernetes' | 'skaha', PlatformAbilities> = {
+  docker: { executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData], outputs: ['stdout', 'stderr'], labels: 'docker', sources: [], mounts: true, architectures: ['amd64'] },
+  kubernetes: { executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData], outputs: ['stdout'], labels: 'kubernetes', sources: [], mounts: true, architectures: ['amd64'] },
+  skaha: { executableKinds: [Kinds.dockerContainer, Kinds.jupyterNotebook], dataKinds: [], outputs: ['stdout'], labels: 'none', sources: [], mounts: false, architectures: ['amd64'] },
+};
+
 beforeAll(async () => {
   for (const type of ['docker', 'kubernetes', 'skaha'] as const) {
-    const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
+    const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 }, DECLARED[type]);
     const platform = { ...p, type, prepareMs: 30_000, releaseMs: 10_000 };
     apps.set(type, createApp({
       db: db.db, queues, logger: quietLogger, auth: noAuth,
       config: {
         port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', platform,
-        offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 2, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200, outputs: abilitiesOf(platform).outputs },
+        offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 2, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200, outputs: DECLARED[type].outputs },
         defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 10 },
       },
     }));

@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { sql } from 'kysely';
-import { connectDatabase, countExecutionsByPhase, declareEngineCapacity, migrateToLatest } from '@eb/db';
+import { connectDatabase, countExecutionsByPhase, declareEngineCapacity, declarePlatformAbilities, migrateToLatest } from '@eb/db';
 import { createStepQueue, envDurationMs, envInt, envString, platformConfig, queuePrefix, redisConnection, stepQueueName, type StepJob } from '@eb/core';
 import { createLogger, createMetrics, listenGracefully, serviceShell } from '@eb/http-kit';
 import { sealerFromEnv } from '@eb/core';
@@ -25,7 +25,7 @@ const workerRedis = redisConnection(redisUrl);
 for (const r of [queueRedis, workerRedis]) r.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
 const platformName = platformConfig().name;
 const queue = createStepQueue(queueRedis, platformName);
-const platform = await choosePlatform(logger, database.db);
+const { adapter: platform, abilities } = await choosePlatform(logger, database.db);
 if (platform instanceof DockerPlatform) {
   // The engine's own figures bound what may be promised; without EB_CAPACITY_* they are the capacity.
   const declared = {
@@ -36,6 +36,8 @@ if (platform instanceof DockerPlatform) {
   const capacity = await declareEngineCapacity(database.db, platformName, await engineCapacity(platform.docker), declared);
   logger.info({ capacity }, 'capacity from the Docker engine');
 }
+// The offer-set API offers only what a worker of this platform said it can do.
+await declarePlatformAbilities(database.db, platformConfig(), abilities);
 const metrics = createMetrics('platform-worker');
 const transitions = metrics.counter('eb_phase_transitions_total', 'Phase transitions applied by workers', ['from', 'to']);
 const stepErrors = metrics.counter('eb_step_errors_total', 'Steps that threw (platform call errors included)', ['phase']);

@@ -13,6 +13,7 @@ import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
 import { executionPhases, messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { dockerSettings } from '../src/platforms/docker/config.js';
+import { NO_STAGING } from '../src/staging/settings.js';
 import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
 
 // What a hostile user with a valid token tries first, against the real engine.
@@ -46,7 +47,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 }
 
 function platform(allow: string, extra: Partial<ReturnType<typeof dockerSettings>> = {}): DockerPlatform {
-  return new DockerPlatform({ ...dockerSettings(), dataDir, pull: false, downloadAttempts: 2, egress: egressPolicy(allow), scratchMib: 16, pidsLimit: 64, ...extra }, quietLogger);
+  return new DockerPlatform({ ...dockerSettings(), dataDir, pull: false, staging: { ...NO_STAGING, policy: egressPolicy(allow), attempts: 2 }, scratchMib: 16, pidsLimit: 64, ...extra }, quietLogger);
 }
 
 let open: Harness;    // the test server allowed, as an operator would allow a data store

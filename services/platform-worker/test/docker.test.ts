@@ -15,12 +15,13 @@ import { messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
 import { dockerSettings } from '../src/platforms/docker/config.js';
+import { NO_STAGING } from '../src/staging/settings.js';
 
 // Against the real Docker engine that scripts/ensure-services.sh starts.
 let h: Harness;
 const dataDir = mkdtempSync(join(tmpdir(), 'eb-docker-test-'));
 // The test file server is on loopback, which the stager refuses unless allowed: allowed here as an operator would.
-const docker = new DockerPlatform({ ...dockerSettings(), dataDir, pull: false, downloadAttempts: 3, egress: egressPolicy('127.0.0.1') });
+const docker = new DockerPlatform({ ...dockerSettings(), dataDir, pull: false, staging: { ...NO_STAGING, policy: egressPolicy('127.0.0.1'), attempts: 3 } });
 let imageId: string;
 let files: Server;
 let filesUrl = '';

@@ -3,13 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Kinds } from '@eb/schema';
 import { extendAvailable, findExecution, readOutput } from '@eb/db';
-import { applyClientUpdate, renderExecution } from '@eb/core';
+import { applyClientUpdate, egressPolicy, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import { storeOfferSet, type OfferSpec } from '@eb/tests/support/offers.js';
 import { startFakeKubernetes, type FakeKubernetes } from '@eb/tests/support/fake-kubernetes.js';
 import { messagesOf, startHarness, type Harness } from './harness.js';
 import { KubernetesPlatform } from '../src/platforms/kubernetes/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/kubernetes/objects.js';
+import { NO_STAGING } from '../src/staging/settings.js';
+import { STAGING_SCRIPT } from '../src/platforms/kubernetes/staging-script.js';
 
 // The real @kubernetes/client-node against a small API server made in the test (no cluster here).
 let h: Harness;
@@ -25,7 +27,7 @@ beforeAll(async () => {
     contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }],
     currentContext: 'fake',
   });
-  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
+  adapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}', staging: { ...NO_STAGING, policy: egressPolicy('127.0.0.1') }, notebookImage: 'eb-local/notebook:test' });
   h = await startHarness(adapter);
 });
 
@@ -48,7 +50,7 @@ describe('Kubernetes platform', () => {
       executable: exe(['sh', '-c', 'md5sum /input/data.bin']),
       extra: [
         { role: 'storage', name: 'work', kind: Kinds.simpleStorage, spec: { size: { min: 5, max: 5 } } },
-        { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/data.bin', storage: 'work', checksum: { type: 'md5', value: 'abc' } } },
+        { role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://127.0.0.1:9/data.bin', storage: 'work', checksum: { type: 'md5', value: 'abc' } } },
         { role: 'volume', name: 'in', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: 'input' } },
       ],
     });
@@ -59,9 +61,13 @@ describe('Kubernetes platform', () => {
     const jobs = posted('Job', uuid);
     expect(jobs).toHaveLength(2);
     const [staging, batch] = jobs;
-    expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_URL', value: 'https://data.example.org/data.bin' });
-    expect(staging.spec.template.spec.containers[0].env).toContainEqual({ name: 'EB_SUM', value: 'md5sum' });
-    expect(staging.spec.template.spec.containers[0].command.join(' ')).toContain('"$EB_SUM" -c');
+    // Everything the Job works on is in its environment; its program is the broker's fixed text.
+    const stage = staging.spec.template.spec.containers[0];
+    expect(stage.env).toEqual([
+      { name: 'EB_COUNT', value: '1' }, { name: 'EB_URL_0', value: 'http://127.0.0.1:9/data.bin' }, { name: 'EB_FILE_0', value: 'data.bin' },
+      { name: 'EB_MD5_0', value: 'abc' },
+    ]);
+    expect(stage.command).toEqual(['sh', '-c', STAGING_SCRIPT]);
     expect(staging.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(claim.metadata.name);
     const c = batch.spec.template.spec.containers[0];
     expect(c.image).toBe('registry.example.org/astro/tool@sha256:abc');
@@ -104,7 +110,7 @@ describe('Kubernetes platform', () => {
       executable: exe(['sh', '-c', 'cat /input/in.dat']),
       extra: [
         { uuid: storage, role: 'storage', name: 'in-storage', kind: Kinds.simpleStorage, spec: { size: { min: 7, max: 7 }, data: [data] } },
-        { uuid: data, role: 'data', name: 'in', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/in.dat', storage } },
+        { uuid: data, role: 'data', name: 'in', kind: Kinds.simpleData, spec: { location: 'http://127.0.0.1:9/in.dat', storage } },
         { role: 'volume', name: 'v', kind: Kinds.simpleVolumeMount, spec: { path: '/input', mode: 'READONLY', resource: data } },
       ],
     });
@@ -175,7 +181,7 @@ describe('Kubernetes platform', () => {
   test('data that cannot be staged fails the execution before the executable is created', async () => {
     const uuid = await run({
       executable: exe(['true']),
-      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'https://data.example.org/missing.bin' } }],
+      extra: [{ role: 'data', name: 'input', kind: Kinds.simpleData, spec: { location: 'http://127.0.0.1:9/missing.bin' } }],
     });
     const r = await ended(uuid);
     expect(r.execution.phase).toBe('FAILED');
@@ -205,6 +211,29 @@ describe('Kubernetes platform', () => {
     expect(api.requests.filter((q) => q.method === 'POST' && q.body?.metadata?.name === api.objects('Job').find((j) => j.metadata.labels[LABEL_EXECUTION] === record.execution.uuid)!.metadata.name)).toHaveLength(2);
     await adapter.release(ctx);
   });
+
+  test('an interactive notebook: Jupyter in the notebook image, its token from a Secret, the access URL carrying it; all deleted on cancel', async () => {
+    const uuid = await run({ interactive: true, executableKind: Kinds.jupyterNotebook, executable: { location: 'http://127.0.0.1:9/analysis.ipynb' }, outputs: ['stdout', 'notebook'] });
+    const available = await h.inPhase(uuid, 'AVAILABLE');
+    const [pod] = posted('Pod', uuid);
+    const [secret] = posted('Secret', uuid);
+    const token = secret.stringData['jupyter-token'] as string;
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    const c = pod.spec.containers[0];
+    expect(c.image).toBe('eb-local/notebook:test');
+    expect(c.command).toEqual(['jupyter', 'notebook', '--no-browser', '--allow-root', '--ip=0.0.0.0', '--port=8888', '--notebook-dir=/notebook']);
+    expect(c.env).toContainEqual({ name: 'JUPYTER_TOKEN', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'jupyter-token' } } });
+    expect(JSON.stringify(pod)).not.toContain(token);
+    expect(c.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(pod.spec.initContainers[0].env).toEqual([{ name: 'EB_NOTEBOOK_URL', value: 'http://127.0.0.1:9/analysis.ipynb' }]);
+    expect(posted('Service', uuid)[0].spec.ports[0].port).toBe(8888);
+    expect(renderExecution(available, 'http://b').connectors?.find((x) => x.protocol === 'HTTP' && x.location?.includes(':8888'))?.location)
+      .toBe(`https://k8s.example.org/eb-executions/${pod.metadata.name}:8888/notebooks/input.ipynb?token=${token}`);
+    await applyClientUpdate(h.db.db, h.queues, uuid, { kind: 'uri:enum-value-update', path: 'phase', value: 'CANCELLED' }, quietLogger);
+    expect((await ended(uuid)).execution.phase).toBe('CANCELLED');
+    expect(api.objects('Secret').filter((o) => o.metadata.labels?.[LABEL_EXECUTION] === uuid)).toEqual([]);
+    expect(leftFor(uuid)).toEqual([]);
+  }, 40_000);
 });
 
 describe('extending a running batch Job', () => {
@@ -216,7 +245,7 @@ describe('extending a running batch Job', () => {
       clusters: [{ name: 'fake', server: slow.url, skipTLSVerify: true }], users: [{ name: 'worker', token: 'sa-token' }],
       contexts: [{ name: 'fake', cluster: 'fake', user: 'worker', namespace: 'eb-executions' }], currentContext: 'fake',
     });
-    const slowAdapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}' });
+    const slowAdapter = new KubernetesPlatform(kc, { namespace: 'eb-executions', stagerImage: 'busybox:1.36', waitForBound: true, accessUrlTemplate: 'https://k8s.example.org/{namespace}/{service}:{port}{path}', staging: { ...NO_STAGING, policy: egressPolicy('127.0.0.1') } });
     const hs = await startHarness(slowAdapter);
     try {
       const uuid = await hs.run({ durationMs: 60_000, executable: exe(['sleep', '8']) });

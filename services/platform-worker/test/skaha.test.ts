@@ -3,6 +3,9 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Kinds } from '@eb/schema';
 import { findCredential, findExecution, readOutput, type ExecutionRecord } from '@eb/db';
 import { applyClientUpdate, createSealer, renderExecution } from '@eb/core';
 import { quietLogger, testDatabase, until } from '@eb/tests/support/env.js';
@@ -21,13 +24,48 @@ const tokenFile = join(tmpdir(), `skaha-token-${randomUUID()}`);
 let h: Harness;
 let skaha: FakeSkaha;
 let tokens: TokenSource;
+let gatekeeper: Server;
+let gatekeeperUrl = '';
+const tasks = new Map<string, { rows: unknown; polls: number; auth?: string }>();
+
+/**
+ * A stand-in for the CANSRC prepare-data gatekeeper: POST /preparedata with a bearer token and a list
+ * of [DID, path in RSE, destination] rows answers a task id; GET /preparedata/{id} is PENDING, then
+ * STARTED, then SUCCESS (FAILURE for a DID whose name says "broken").
+ */
+function startGatekeeper(): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const json = (code: number, body: unknown) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token || !skaha.validTokens.has(token)) return json(401, { detail: 'Not authenticated' });
+    if (req.method === 'POST' && req.url === '/preparedata') {
+      const rows = JSON.parse(raw) as unknown;
+      if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r) && r.length === 3 && r.every((x) => typeof x === 'string'))) return json(422, { detail: 'body must be a list of [did, path, destination]' });
+      const id = randomUUID();
+      tasks.set(id, { rows, polls: 0, auth: req.headers.authorization });
+      return json(200, { task_id: id });
+    }
+    const m = /^\/preparedata\/([0-9a-f-]+)$/.exec(req.url ?? '');
+    const task = m ? tasks.get(m[1]!) : undefined;
+    if (!task) return json(404, { detail: 'task not found' });
+    task.polls += 1;
+    const broken = JSON.stringify(task.rows).includes('broken');
+    const status = task.polls === 1 ? 'PENDING' : task.polls === 2 ? 'STARTED' : broken ? 'FAILURE' : 'SUCCESS';
+    return json(200, { task_id: m![1], status, ...(status === 'FAILURE' ? { error: 'replica not found on the local RSE' } : {}) });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
 
 beforeAll(async () => {
   skaha = await startFakeSkaha({ startMs: 150, runMs: 300, terminateMs: 100 });
+  gatekeeper = await startGatekeeper();
+  gatekeeperUrl = `http://127.0.0.1:${(gatekeeper.address() as AddressInfo).port}`;
   writeFileSync(tokenFile, 'service-token-1');
   skaha.validTokens.add('service-token-1');
   tokens = commandToken(`cat ${tokenFile}`, 60_000);
-  const adapter = new SkahaPlatform({ baseUrl: skaha.url, apiVersion: 'v1', renewEveryMs: 200 }, tokens, async (uuid) => {
+  const adapter = new SkahaPlatform({ baseUrl: skaha.url, apiVersion: 'v1', renewEveryMs: 200, prepareDataUrl: gatekeeperUrl, dataHome: '/arc/home/{user}' }, tokens, async (uuid) => {
     const c = await findCredential(db.db, uuid);
     return c ? sealer.open(c.accessToken) : undefined;
   });
@@ -38,6 +76,7 @@ afterAll(async () => {
   await h.stop();
   tokens.stop();
   await skaha.close();
+  await new Promise((r) => gatekeeper.close(r));
   rmSync(tokenFile, { force: true });
   await db.close();
 });
@@ -130,4 +169,39 @@ describe('Skaha platform', () => {
     const id = out.state!.sessionId as string;
     await v0.release({ record, component, state: { sessionId: id }, stateOf: () => ({}) });
   });
+
+  test('SKAO and Rucio data: the prepare-data gatekeeper stages each DID into the user\'s home before the session starts', async () => {
+    const uuid = await run({
+      executable: headless(['python', 'md5.py']),
+      extra: [
+        { role: 'data', name: 'product', kind: Kinds.skaoData, spec: { skao: { namespace: 'testing', objectname: 'pi24/cube.fits', replicas: [{ rsename: 'SPSRC_STORM', dataurl: 'https://storm.example.org:8443/sa/testing/5b/a1/pi24/cube.fits' }] } } },
+        { role: 'data', name: 'table', kind: Kinds.rucioData, spec: { rucio: { scope: 'user.eb', object: 'table.csv' } } },
+      ],
+    });
+    const r = await ended(uuid);
+    expect(r.execution.phase).toBe('COMPLETED');
+    const mine = [...tasks.values()].filter((t) => JSON.stringify(t.rows).includes(uuid));
+    expect(mine.map((t) => t.rows).sort()).toEqual([
+      [['testing:pi24/cube.fits', 'sa/testing/5b/a1/pi24/cube.fits', `eb-data/${uuid}/cube.fits`]],
+      // No replica listed: Rucio's deterministic path, md5("user.eb:table.csv") = 4f/5e...
+      [['user.eb:table.csv', expect.stringMatching(/^user\.eb\/[0-9a-f]{2}\/[0-9a-f]{2}\/table\.csv$/), `eb-data/${uuid}/table.csv`]],
+    ].sort());
+    expect(mine.every((t) => t.polls >= 3 && /^Bearer service-token-\d$/.test(t.auth ?? ''))).toBe(true);
+    // The session was launched after the data was staged, and told where it is.
+    expect(sessionOf(uuid).env).toContain(`EB_DATA_DIR=/arc/home/anonymous/eb-data/${uuid}`);
+    const product = r.components.find((c) => c.name === 'product')!;
+    expect(product.messages).toContainEqual(expect.objectContaining({ kind: 'urn:data-staged', values: { path: `/arc/home/anonymous/eb-data/${uuid}/cube.fits` } }));
+  }, 40_000);
+
+  test('a prepare-data task that fails, or a DID that climbs, fails the execution before any session', async () => {
+    const broken = await run({ executable: headless(['true']), extra: [{ role: 'data', name: 'd', kind: Kinds.skaoData, spec: { skao: { namespace: 'testing', objectname: 'broken.fits' } } }] });
+    const climbing = await run({ executable: headless(['true']), extra: [{ role: 'data', name: 'd', kind: Kinds.skaoData, spec: { skao: { namespace: 'testing', objectname: '../../../home/other/.ssh/id_rsa' } } }] });
+    const [a, b] = await Promise.all([ended(broken), ended(climbing)]);
+    expect(a.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(a.components.find((c) => c.role === 'data')!.messages)).toContain('ended FAILURE: replica not found on the local RSE');
+    expect(b.execution.phase).toBe('FAILED');
+    expect(JSON.stringify(b.execution.messages)).toContain('nor have');
+    expect([...tasks.values()].some((t) => JSON.stringify(t.rows).includes('.ssh'))).toBe(false);
+    for (const uuid of [broken, climbing]) expect([...skaha.sessions.values()].some((s) => s.name === `eb-${uuid.slice(0, 8)}`)).toBe(false);
+  }, 40_000);
 });

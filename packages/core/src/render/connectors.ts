@@ -10,14 +10,19 @@ export interface SessionConnector {
   location?: string;
 }
 
-export const OUTPUT_STREAMS = ['stdout', 'stderr'] as const;
+export const OUTPUT_STREAMS = ['stdout', 'stderr', 'notebook'] as const;
 export type OutputStreamName = (typeof OUTPUT_STREAMS)[number];
 
-const KIND: Record<OutputStreamName, string> = { stdout: Kinds.stdoutConnector, stderr: Kinds.stderrConnector };
+const KIND: Record<OutputStreamName, string> = { stdout: Kinds.stdoutConnector, stderr: Kinds.stderrConnector, notebook: Kinds.notebookConnector };
+
+/** The path of an output under a session: upstream's for stdout and stderr, the same pattern for the executed notebook. */
+export function outputPath(stream: OutputStreamName): string {
+  return stream === 'notebook' ? 'jupyter/notebook-get' : `docker/${stream}-get`;
+}
 
 /** Where an execution's output stream is read (upstream's path, served on /executions too). */
 export function outputLocation(baseUrl: string, uuid: string, stream: OutputStreamName): string {
-  return `${baseUrl}/sessions/${uuid}/docker/${stream}-get`;
+  return `${baseUrl}/sessions/${uuid}/${outputPath(stream)}`;
 }
 
 /** PREPARING until the executable runs (no location yet), AVAILABLE while it does, FINISHED after. */

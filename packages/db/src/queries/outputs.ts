@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../connect.js';
 
-export type OutputStream = 'stdout' | 'stderr';
+export type OutputStream = 'stdout' | 'stderr' | 'notebook';
 
 export interface StoredOutput {
   content: Buffer;

@@ -1,40 +1,37 @@
-import { Kinds, type KindUri } from '@eb/schema';
-import type { PlatformConfig } from '@eb/core';
-import type { PlatformAbilities } from './check.js';
+import { platformAbilities, type Db, type DeclaredPlatform } from '@eb/db';
 
-const allData: KindUri[] = [Kinds.simpleData, Kinds.s3Data, Kinds.rucioData, Kinds.ivoaData, Kinds.skaoData];
+/** A platform's abilities as its workers declared them in its row, with its name and capacity. */
+export type NamedAbilities = DeclaredPlatform & { name: string };
 
-/** CPU architectures a real platform's nodes run (EB_PLATFORM_ARCHITECTURES, comma separated; default amd64). */
-function architectures(): string[] {
-  return (process.env.EB_PLATFORM_ARCHITECTURES ?? 'amd64').split(',').map((a) => a.trim().toLowerCase()).filter(Boolean);
+export interface AbilitiesReader {
+  /** What `name` can do and has, or undefined while no worker of it has declared it. */
+  of(name: string): Promise<NamedAbilities | undefined>;
+  /** The platforms (of this broker's database) that can run or stage `kind`. */
+  ableTo(kind: string): Promise<string[]>;
 }
 
-/** The simulated platform pretends to run anything; real platforms list what their adapter handles. */
-export function abilitiesOf(p: PlatformConfig): PlatformAbilities {
-  const capacity = { cores: p.cores, memoryGib: p.memoryGib, storageGib: p.storageGib };
-  const base = { name: p.name, capacity };
-  switch (p.type) {
-    // Docker keeps stdout and stderr apart; a pod's log and a Skaha session's log are one stream.
-    case 'docker':
-      return {
-        ...base, executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData], outputs: ['stdout', 'stderr'], labels: 'docker',
-        mounts: true, architectures: architectures()
-      };
-    case 'kubernetes':
-      return {
-        ...base, executableKinds: [Kinds.dockerContainer], dataKinds: [Kinds.simpleData], outputs: ['stdout'], labels: 'kubernetes',
-        mounts: true, architectures: architectures()
-      };
-    // Skaha sessions run images on CANFAR's own storage: the broker makes no storage and stages no data there.
-    case 'skaha':
-      return {
-        ...base, executableKinds: [Kinds.dockerContainer, Kinds.jupyterNotebook], dataKinds: [], outputs: ['stdout'], labels: 'none',
-        mounts: false, architectures: architectures()
-      };
-    default:
-      return {
-        ...base, executableKinds: [Kinds.dockerContainer, Kinds.singularityContainer, Kinds.jupyterNotebook], dataKinds: allData,
-        outputs: ['stdout', 'stderr'], labels: 'docker', mounts: true
-      };
-  }
+/**
+ * Reads platforms' abilities from PostgreSQL, where each worker declares them at start. Kept for
+ * `ttlMs` so a burst of requests reads them once; a platform not declared yet is asked again each time.
+ */
+export function abilitiesReader(db: Db, ttlMs = 5000): AbilitiesReader {
+  let cached: { at: number; all: Map<string, DeclaredPlatform> } | undefined;
+  const all = async (name?: string) => {
+    if (!cached || Date.now() - cached.at > ttlMs || (name !== undefined && !cached.all.has(name))) {
+      cached = { at: Date.now(), all: await platformAbilities(db) };
+    }
+    return cached.all;
+  };
+  return {
+    async of(name) {
+      const a = (await all(name)).get(name);
+      return a && { ...a, name };
+    },
+    async ableTo(kind) {
+      return [...(await all()).entries()]
+        .filter(([, a]) => a.executableKinds.includes(kind) || a.dataKinds.includes(kind))
+        .map(([name]) => name)
+        .sort();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { message, type AbstractComponent, type ExecutionRequest, type MessageItem } from '@eb/schema';
+import { Kinds, message, type AbstractComponent, type ExecutionRequest, type MessageItem } from '@eb/schema';
 import type { NewComponent, NewOffer, NewOfferSet, PlanningContext } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 import { planOffers, type PlanSettings } from './plan.js';
@@ -99,7 +99,8 @@ export function buildOfferSet(
     interactive: tree.interactive,
     // Never before the requested window; without one, any time from now.
     earliestStart: tree.earlyStart ? new Date(Math.max(now, tree.startWindows[0]?.start ?? now)) : null,
-    outputs: tree.executable ? [...(s.outputs ?? [])] : [],
+    // The executed notebook is an output of notebooks only.
+    outputs: tree.executable ? (s.outputs ?? []).filter((o) => o !== 'notebook' || tree.executable!.kind === Kinds.jupyterNotebook) : [],
     costs: quote.session.costs,
     metrics: quote.session.metrics,
     components: components(tree, quote),

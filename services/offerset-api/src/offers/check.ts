@@ -1,39 +1,34 @@
 import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
 import type { RequestTree } from './request-tree.js';
-import { checkLabels, type LabelSyntax } from './labels.js';
-import { applyResourceLimits, type Capacity } from './limits.js';
-import { checkPlatformFit, type PlatformFit } from './platform-fit.js';
-
-/** What the chosen platform can run; requests for anything else are answered NO. */
-export interface PlatformAbilities extends PlatformFit {
-  name: string;
-  /** All the platform has (booked or not). */
-  capacity: Capacity;
-  executableKinds: readonly string[];
-  dataKinds: readonly string[];
-  /** How the platform applies container labels (schema 1.0.8). */
-  labels: LabelSyntax;
-  /** The executable's output streams the platform gives back (session connectors). */
-  outputs: readonly ('stdout' | 'stderr')[];
-}
+import { checkLabels } from './labels.js';
+import { applyResourceLimits } from './limits.js';
+import { checkPlatformFit } from './platform-fit.js';
+import type { NamedAbilities } from './abilities.js';
 
 const missing = (path: string) => message('urn:missing-value', 'ERROR', 'Missing value [{path}]', { path });
-const unsupported = (path: string, kind: string, platform: string) =>
-  message('urn:not-supported', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]', { path, kind, platform });
+const unsupported = (path: string, kind: string, platform: string, others: readonly string[]) =>
+  message('urn:not-supported', 'ERROR', 'The {platform} platform cannot handle [{path}] of kind [{kind}]; {others}', {
+    path, kind, platform,
+    others: others.length ? `platforms that can: ${others.join(', ')}` : 'no platform of this broker can yet',
+  });
+
+/** The platforms that can run or stage each kind (other than the one asked), for the NO's message. */
+export type AbleTo = (kind: string) => readonly string[];
 
 /**
  * Checks that need more than the schema: values the broker requires, references between components,
  * kinds and features the platform cannot run, sizes beyond the platform. ERROR messages make the offer
  * set `result: NO`; WARN ones (a maximum lowered to what the platform has) go with the offers.
  */
-export function checkRequest(tree: RequestTree, platform: PlatformAbilities): MessageItem[] {
+export function checkRequest(tree: RequestTree, platform: NamedAbilities, ableTo: AbleTo = () => []): MessageItem[] {
   const out: MessageItem[] = tree.invalid.map((i) =>
     message('urn:invalid-value', 'ERROR', 'Invalid value [{value}] for [{path}]: {reason}', i));
   const exe = tree.executable;
   if (!exe) {
     out.push(missing('executable'));
   } else {
-    if (!platform.executableKinds.includes(exe.kind)) out.push(unsupported('executable', exe.kind, platform.name));
+    if (!platform.executableKinds.includes(exe.kind)) out.push(unsupported('executable', exe.kind, platform.name, ableTo(exe.kind)));
+    if (exe.kind === Kinds.jupyterNotebook && typeof (exe as { location?: unknown }).location !== 'string') out.push(missing('executable.location'));
     if (exe.kind === Kinds.dockerContainer) {
       const image = (exe as DockerContainer).image;
       if (!image?.locations?.length) out.push(missing('executable.image.locations'));
@@ -41,7 +36,7 @@ export function checkRequest(tree: RequestTree, platform: PlatformAbilities): Me
     }
   }
   tree.data.forEach((d, i) => {
-    if (!platform.dataKinds.includes(d.kind)) out.push(unsupported(`data[${i}]`, d.kind, platform.name));
+    if (!platform.dataKinds.includes(d.kind)) out.push(unsupported(`data[${i}]`, d.kind, platform.name, ableTo(d.kind)));
     if (d.kind === Kinds.simpleData && !d.location) out.push(missing(`data[${i}].location`));
   });
   (tree.compute?.volumes ?? []).forEach((v, i) => {

@@ -1,7 +1,6 @@
 import { Kinds, RESERVED_LABEL_PREFIX, message, type DockerContainer, type LifecycleComponent, type MessageItem } from '@eb/schema';
 
-/** How a platform can apply labels: any string (Docker), Kubernetes' label syntax, or not at all. */
-export type LabelSyntax = 'docker' | 'kubernetes' | 'none';
+import type { LabelSyntax } from '@eb/db';
 
 // Bounds that keep a request's labels a label set, not a data store.
 const MAX_LABELS = 64;

@@ -1,5 +1,7 @@
 import { Kinds, message, type DockerContainer, type MessageItem } from '@eb/schema';
 import { EgressRefused, checkUrlStatically, mountPathProblem, type EgressPolicy } from '@eb/core';
+import { checkDataSources } from './data-sources.js';
+import type { DataSourceInfo } from '@eb/db';
 import type { RequestTree } from './request-tree.js';
 
 /**
@@ -51,6 +53,17 @@ function checkDocker(exe: DockerContainer, out: MessageItem[]): void {
   checkPorts(exe, out);
 }
 
+/** A notebook is fetched like data: its location must be a URL the stager may fetch. */
+function checkNotebook(exe: { location?: unknown }, egress: EgressPolicy, out: MessageItem[]): void {
+  if (typeof exe.location !== 'string') return;
+  try {
+    checkUrlStatically(egress, exe.location);
+  } catch (err) {
+    if (err instanceof EgressRefused) out.push(invalid('executable.location', exe.location, `refused by the broker's egress policy: ${err.message}`));
+    else throw err;
+  }
+}
+
 function checkMounts(tree: RequestTree, out: MessageItem[]): void {
   const volumes = tree.compute?.volumes ?? [];
   if (volumes.length > LIMITS.volumes) out.push(invalid('compute.volumes', volumes.length, `at most ${LIMITS.volumes} volumes`));
@@ -86,9 +99,11 @@ function checkNames(tree: RequestTree, out: MessageItem[]): void {
   });
 }
 
-export function checkSafety(tree: RequestTree, egress: EgressPolicy): MessageItem[] {
+export function checkSafety(tree: RequestTree, egress: EgressPolicy, sources: readonly DataSourceInfo[] = []): MessageItem[] {
   const out: MessageItem[] = [];
+  out.push(...checkDataSources(tree, egress, sources));
   if (tree.executable?.kind === Kinds.dockerContainer) checkDocker(tree.executable as DockerContainer, out);
+  if (tree.executable?.kind === Kinds.jupyterNotebook) checkNotebook(tree.executable as { location?: unknown }, egress, out);
   checkMounts(tree, out);
   checkData(tree, egress, out);
   checkNames(tree, out);

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { describeErrors, validateExecutionRequest, type ExecutionRequest } from '@eb/schema';
+import { describeErrors, message, validateExecutionRequest, type ExecutionRequest, type MessageItem } from '@eb/schema';
 import { expireOldestOpenOffers, findExecutions, findOfferSet, ownerUsage, planAndInsertOfferSet, type Db, type NewOfferSet } from '@eb/db';
 import { acceptOffer, canRead, egressPolicy, envInt, keepCredential, renderExecution, renderOfferSet, type Sealer, type StepQueues } from '@eb/core';
 import { HttpProblem, baseUrlOf, notFound, principalOf, readBody, requireAuth, sendBody, xmlBodyAs, type AuthSettings } from '@eb/http-kit';
@@ -9,7 +9,8 @@ import { checkRequest } from '../offers/check.js';
 import { checkSafety } from '../offers/safety.js';
 import { takeUnknownKinds } from '../offers/unknown-kinds.js';
 import { buildOfferSet } from '../offers/build.js';
-import { abilitiesOf } from '../offers/abilities.js';
+import { abilitiesReader, type NamedAbilities } from '../offers/abilities.js';
+import { DEFAULT_STAGING, stagingMs } from '../offers/staging-time.js';
 import type { OffersetApiConfig } from '../config.js';
 import type { OfferMetrics } from '../metrics.js';
 import { applyPolicies, type Policy } from '../policies/policy.js';
@@ -47,6 +48,17 @@ export function offersetRoutes(deps: OffersetDeps): Router {
   const egress = config.egress ?? egressPolicy();
   // How many offer sets with live offers one owner may hold at once (each holds capacity until it expires).
   const maxOpenOfferSets = Math.max(1, config.offers.maxOpenOfferSetsPerOwner ?? envInt('EB_MAX_OPEN_OFFERSETS_PER_OWNER', 32));
+  const abilities = abilitiesReader(db, config.abilitiesTtlMs);
+
+  /** What the request asks that the platform cannot do, naming the platforms that could. */
+  async function platformProblems(tree: ReturnType<typeof buildRequestTree>, platform: NamedAbilities | undefined): Promise<MessageItem[]> {
+    if (!platform) {
+      return [message('urn:platform-unavailable', 'ERROR', 'No worker of the platform [{platform}] has declared what it can run yet', { platform: config.platform.name })];
+    }
+    const kinds = [tree.executable?.kind, ...tree.data.map((d) => d.kind)].filter((k): k is string => typeof k === 'string');
+    const able = new Map(await Promise.all(kinds.map(async (k) => [k, (await abilities.ableTo(k)).filter((n) => n !== platform.name)] as const)));
+    return [...checkRequest(tree, platform, (k) => able.get(k) ?? []), ...checkSafety(tree, egress, platform.sources)];
+  }
 
   async function createOfferSet(req: Request, res: Response): Promise<NewOfferSet> {
     // Components of kinds the spec does not know are answered NO (uri:unknown-type), not 400.
@@ -58,21 +70,26 @@ export function offersetRoutes(deps: OffersetDeps): Router {
     const tree = buildRequestTree(checked.value, config.defaults);
     const owner = principalOf(res).subject;
     const readers = readersOf(checked.value);
-    const problems = [...unknownKinds, ...checkRequest(tree, abilitiesOf(config.platform)), ...checkSafety(tree, egress)];
-    if (!problems.some((m) => m.level === 'ERROR')) {
+    const platform = await abilities.of(config.platform.name);
+    const problems = [...unknownKinds, ...await platformProblems(tree, platform)];
+    const refused = () => problems.some((m) => m.level === 'ERROR');
+    if (!refused()) {
       problems.push(...await applyPolicies(deps.policies, tree, { owner, usage: () => ownerUsage(db, owner) }));
     }
     // The new set counts too: the owner's older open sets beyond the cap give back their holds first.
-    if (!problems.some((m) => m.level === 'ERROR')) await expireOldestOpenOffers(db, owner, maxOpenOfferSets - 1);
+    if (!refused()) await expireOldestOpenOffers(db, owner, maxOpenOfferSets - 1);
     const started = performance.now();
-    const span = config.offers.prepareMs + tree.durationMs + config.offers.releaseMs;
+    // Data from a remote source moves the start later rather than overrunning the preparation.
+    const prepareMs = config.offers.prepareMs + (refused() ? 0 : await stagingMs(db, tree.data, platform?.sources ?? [], config.staging ?? DEFAULT_STAGING));
+    const span = prepareMs + tree.durationMs + config.offers.releaseMs;
     const full = config.offers.horizonMs;
     const first = Math.max(FIRST_HORIZON_MS, config.offers.maxOffers * config.offers.slotMs);
     const horizons = [...new Set([Math.min(first, full), full])].map((h) => h + span);
+    const offerSettings = { ...config.offers, prepareMs, outputs: platform?.outputs ?? [] };
     const set = await planAndInsertOfferSet(db, config.platform.name, horizons, (ctx, last) => {
-      const settings = ctx ? { ...config.offers, horizonMs: ctx.horizonMs - span } : config.offers;
+      const settings = ctx ? { ...offerSettings, horizonMs: ctx.horizonMs - span } : offerSettings;
       const planned = buildOfferSet(tree, checked.value, { owner, readers }, problems, ctx, settings);
-      const couldFindMore = !problems.some((m) => m.level === 'ERROR') && planned.offers.length < settings.maxOffers;
+      const couldFindMore = !refused() && planned.offers.length < settings.maxOffers;
       return !last && couldFindMore ? undefined : planned;
     }, () => deps.metrics.planConflicts.inc());
     deps.metrics.planSeconds.observe((performance.now() - started) / 1000);

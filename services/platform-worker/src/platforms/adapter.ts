@@ -19,7 +19,12 @@ export interface ComponentContext {
    * passes the latest time the offer allows: long calls (downloads) stop at once.
    */
   signal?: AbortSignal;
+  /** Records how long a download from a data source took (offers estimate staging time from it). */
+  recordTransfer?(source: string, bytes: number, ms: number): Promise<void>;
 }
+
+/** The owner's token for an execution, when the broker keeps one (see credentials). */
+export type OwnerToken = (executionUuid: string) => Promise<string | undefined>;
 
 /** What an adapter hands back: state to merge into the component's, and messages to show on it. */
 export interface StepOutput {
@@ -38,7 +43,7 @@ export type ComponentStatus =
   | { status: 'finished'; exitCode: number; logTail?: string[] }
   | { status: 'failed'; reason: string };
 
-export type OutputStream = 'stdout' | 'stderr';
+export type OutputStream = 'stdout' | 'stderr' | 'notebook';
 
 /** The end of what an executable printed on one stream, and how much it printed in all. */
 export interface CapturedOutput {

@@ -1,32 +1,47 @@
 import type { Logger } from 'pino';
 import { envDurationMs, platformConfig, sealerFromEnv } from '@eb/core';
 import { findCredential, type Db } from '@eb/db';
-import type { PlatformAdapter } from './adapter.js';
+import type { PlatformAbilities } from '@eb/db';
+import type { OwnerToken, PlatformAdapter } from './adapter.js';
 import { SimulatedPlatform, simulatedTimings } from './simulated/index.js';
 import { DockerPlatform } from './docker/index.js';
 import { dockerSettings } from './docker/config.js';
 import { KubernetesPlatform } from './kubernetes/index.js';
 import { kubernetesSettings } from './kubernetes/config.js';
-import { SkahaPlatform, type OwnerToken } from './skaha/index.js';
+import { SkahaPlatform } from './skaha/index.js';
 import { skahaSettings } from './skaha/config.js';
 import { commandToken, staticToken, type TokenSource } from './skaha/token.js';
+import { simulatedAbilities } from './simulated/abilities.js';
+import { dockerAbilities } from './docker/abilities.js';
+import { kubernetesAbilities } from './kubernetes/abilities.js';
+import { skahaAbilities } from './skaha/abilities.js';
 
-/** The adapter named by EB_PLATFORM. */
-export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformAdapter> {
+/** The platform's adapter, and what it can run (declared in the platform's row for the offer-set API). */
+export interface PlatformSetup {
+  adapter: PlatformAdapter;
+  abilities: PlatformAbilities;
+}
+
+/** The adapter named by EB_PLATFORM, with its abilities. */
+export async function choosePlatform(logger: Logger, db: Db): Promise<PlatformSetup> {
   const config = platformConfig();
   switch (config.type) {
     case 'simulated':
       logger.warn('EB_PLATFORM=simulated: executions run nothing for real (each one says so in its messages)');
-      return new SimulatedPlatform(simulatedTimings());
+      return { adapter: new SimulatedPlatform(simulatedTimings()), abilities: simulatedAbilities() };
     case 'docker': {
-      const docker = new DockerPlatform(dockerSettings(), logger);
+      const settings = dockerSettings();
+      const docker = new DockerPlatform(settings, logger, ownerTokens(db));
       if (!(await docker.ping())) throw new Error('EB_PLATFORM=docker but no Docker engine answers');
-      return docker;
+      return { adapter: docker, abilities: dockerAbilities(settings.staging, settings.notebookImage) };
     }
-    case 'kubernetes':
-      return KubernetesPlatform.fromDefault(kubernetesSettings());
+    case 'kubernetes': {
+      const settings = kubernetesSettings();
+      return { adapter: KubernetesPlatform.fromDefault(settings, ownerTokens(db)), abilities: kubernetesAbilities(settings.staging, settings.notebookImage) };
+    }
     case 'skaha':
-      return new SkahaPlatform(skahaSettings(), skahaTokens(), ownerTokens(db));
+      const settings = skahaSettings();
+      return { adapter: new SkahaPlatform(settings, skahaTokens(), ownerTokens(db)), abilities: skahaAbilities(settings) };
     default:
       logger.error({ platform: config.type }, 'no adapter for this platform');
       throw new Error(`No adapter for platform ${config.type}`);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { envDurationMs, envInt } from '@eb/core';
 import { finishOutput, saveOutput, type Db } from '@eb/db';
 import type { ComponentContext, OutputStream, PlatformAdapter } from '../platforms/adapter.js';
+import { MAX_NOTEBOOK_BYTES } from '../notebooks/fetch-notebook.js';
 
 export interface OutputSettings {
   /** How often a running executable's output is read back into the database. */
@@ -32,10 +33,12 @@ export function outputCapture(db: Db, platform: PlatformAdapter, s: OutputSettin
   async function capture(ctx: ComponentContext, final: boolean): Promise<void> {
     if (!platform.output) return;
     const e = ctx.record.execution;
-    const streams = e.outputs.filter((x): x is OutputStream => (platform.outputStreams ?? []).includes(x as OutputStream));
+    const streams = e.outputs.filter((x): x is OutputStream => (platform.outputStreams ?? []).includes(x as OutputStream))
+      // The executed notebook is whole only once the executable has ended: kept then, whole.
+      .filter((x) => final || x !== 'notebook');
     for (const stream of streams) {
       try {
-        const out = await platform.output(ctx, stream, s.maxBytes);
+        const out = await platform.output(ctx, stream, stream === 'notebook' ? MAX_NOTEBOOK_BYTES : s.maxBytes);
         if (out) await saveOutput(db, e.uuid, stream, out.content, out.totalBytes, final);
         else if (final) await finishOutput(db, e.uuid, stream);
       } catch (err) {

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { componentEffects, message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendComponentMessages, appendExecutionMessages, moveComponent, saveComponent, transitionExecutionAt,
+  appendComponentMessages, appendExecutionMessages, moveComponent, recordTransfer, saveComponent, transitionExecutionAt,
   type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import type { StepJob } from '@eb/core';
@@ -69,6 +69,7 @@ export class Pass {
       state: { ...(all[component.uuid] ?? {}) },
       stateOf: (uuid) => ({ ...(all[uuid] ?? {}) }),
       report: (messages) => appendComponentMessages(db, component.uuid, messages),
+      recordTransfer: (source, bytes, ms) => recordTransfer(db, source, bytes, ms),
       ...(this.signal ? { signal: this.signal } : {}),
     };
   }

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { egressPolicy, envInt, type EgressPolicy } from '@eb/core';
+import { envInt } from '@eb/core';
+import { stagingSettings, type StagingSettings } from '../../staging/settings.js';
 
 /**
  * `readonly`: the image's filesystem cannot be written; /tmp, /var/tmp and /run are sized tmpfs.
@@ -23,13 +24,12 @@ export interface DockerSettings {
   bindIp: string;
   publicHost: string;
   pull: boolean;
-  downloadAttempts: number;
   /** The engine's log driver for containers (default `local`, which keeps output byte for byte). */
   logDriver?: string;
   /** How storage is made: sized loop-mounted filesystems, or plain directories; detected when unset. */
   storage?: 'loop' | 'dir';
-  /** Where the stager may fetch data from. */
-  egress: EgressPolicy;
+  /** Where the stager may fetch data from, the configured data sources, attempts. */
+  staging: StagingSettings;
   /** Processes a container may have at once. */
   pidsLimit: number;
   /** Capabilities kept after dropping all (Docker's names without CAP_). */
@@ -40,6 +40,8 @@ export interface DockerSettings {
   containerEgress: ContainerEgress;
   /** Whether the worker installs the iptables rules that keep containers off the host and private networks. */
   firewall: boolean;
+  /** The image JupyterNotebook executables run in (Python with nbclient, ipykernel, Jupyter Notebook); none, no notebooks. */
+  notebookImage?: string;
 }
 
 // Enough for a process that changes user or owns files it creates, binds low ports, signals its children.
@@ -60,15 +62,15 @@ export function dockerSettings(): DockerSettings {
     bindIp,
     publicHost: process.env.EB_DOCKER_PUBLIC_HOST ?? bindIp,
     pull: process.env.EB_DOCKER_PULL !== 'false',
-    downloadAttempts: envInt('EB_DOWNLOAD_ATTEMPTS', 4),
     ...(process.env.EB_DOCKER_LOG_DRIVER ? { logDriver: process.env.EB_DOCKER_LOG_DRIVER } : {}),
     ...(process.env.EB_DOCKER_STORAGE === 'loop' || process.env.EB_DOCKER_STORAGE === 'dir' ? { storage: process.env.EB_DOCKER_STORAGE } : {}),
-    egress: egressPolicy(),
+    staging: stagingSettings(),
     pidsLimit: envInt('EB_DOCKER_PIDS_LIMIT', 512),
     capAdd: (process.env.EB_DOCKER_CAPS ?? DEFAULT_CAPS).split(',').map((c) => c.trim().toUpperCase()).filter(Boolean),
     rootfs: oneOf('EB_DOCKER_ROOTFS', ['readonly', 'sized', 'writable'], 'readonly'),
     scratchMib: envInt('EB_DOCKER_SCRATCH_MIB', 512),
     containerEgress: oneOf('EB_DOCKER_EGRESS', ['public', 'none', 'open'], 'public'),
     firewall: process.env.EB_DOCKER_FIREWALL !== 'false',
+    ...(process.env.EB_NOTEBOOK_IMAGE ? { notebookImage: process.env.EB_NOTEBOOK_IMAGE } : {}),
   };
 }

@@ -38,3 +38,13 @@ export async function resolveImage(docker: Docker, exe: DockerContainer, pull: b
   }
   throw new Error(`the image is not on this engine and could not be pulled (${errors.join('; ') || 'no location given'})`);
 }
+
+/** The operator's own image (e.g. the notebook image): used by reference, pulled when absent and allowed. */
+export async function configuredImage(docker: Docker, ref: string, pull: boolean): Promise<string> {
+  const info = await docker.getImage(ref).inspect().catch(() => undefined);
+  if (info) return info.Id;
+  if (!pull) throw new Error(`the configured image ${ref} is not on this engine, and pulling is off`);
+  const stream = await docker.pull(ref);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (e) => (e ? reject(e) : resolve())));
+  return (await docker.getImage(ref).inspect()).Id;
+}

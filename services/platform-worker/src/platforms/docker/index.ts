@@ -1,23 +1,25 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { message, type DockerContainer, type DataResource, type SimpleVolumeMount } from '@eb/schema';
+import { Kinds, message, type DockerContainer, type DockerNetworkPort, type MessageItem } from '@eb/schema';
 import type { ComponentRow } from '@eb/db';
 import type { AccessPoint } from '@eb/core';
-import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, PlatformAdapter, StepOutput } from '../adapter.js';
+import type { CapturedOutput, ComponentContext, ComponentStatus, OutputStream, OwnerToken, PlatformAdapter, StepOutput } from '../adapter.js';
 import type { DockerSettings } from './config.js';
-import { findReferenced } from '../references.js';
+import { graphOf } from '../graph.js';
 import { containerLabels } from '../container-labels.js';
-import { DownloadError, download, fileNameFor, type Checksum } from './download.js';
+import { DownloadError, download } from '../../staging/download.js';
+import { StagingFailed, planData } from '../../staging/stager.js';
 import { LABEL_COMPONENT, LABEL_EXECUTION, LABEL_MANAGED, containerName } from './labels.js';
 import { demuxLogLines } from './logs.js';
 import { containerOutput } from './output.js';
 import { createStorage, detectStorageMode, removeStorage, type StorageMode } from './storage.js';
 import { hardenedHostConfig } from './hardening.js';
 import { resolveImage } from './image.js';
+import { notebookPorts, notebookRun, type RunSpec } from './notebook.js';
 import { ensureExecutionNetwork, installFirewall, removeExecutionNetwork } from './network.js';
 
 const GiB = 2 ** 30;
@@ -36,7 +38,7 @@ export class DockerPlatform implements PlatformAdapter {
   private storageMode: Promise<StorageMode>;
   private firewall: Promise<boolean> | undefined;
 
-  constructor(private readonly s: DockerSettings, private readonly logger?: Logger) {
+  constructor(private readonly s: DockerSettings, private readonly logger?: Logger, private readonly ownerToken: OwnerToken = async () => undefined) {
     this.docker = new Docker({ socketPath: s.socketPath });
     this.storageMode = s.storage ? Promise.resolve(s.storage) : detectStorageMode();
   }
@@ -54,16 +56,6 @@ export class DockerPlatform implements PlatformAdapter {
 
   private dirFor(ctx: ComponentContext, c: ComponentRow): string {
     return join(this.s.dataDir, ctx.record.execution.uuid, c.uuid);
-  }
-
-  private storageNamed(ctx: ComponentContext, ref: unknown): ComponentRow | undefined {
-    return findReferenced(ctx.record, ref, ['storage']);
-  }
-
-  /** Where a data component's file lives: its storage's directory, or a directory of its own. */
-  private dataDir(ctx: ComponentContext, data: ComponentRow): string {
-    const storage = this.storageNamed(ctx, (data.spec as DataResource).storage);
-    return this.dirFor(ctx, storage ?? data);
   }
 
   async prepare(ctx: ComponentContext): Promise<StepOutput> {
@@ -84,59 +76,69 @@ export class DockerPlatform implements PlatformAdapter {
     }
   }
 
+  /** Makes the data component's fetch plan, then streams each file into its storage's directory. */
   private async stage(ctx: ComponentContext): Promise<StepOutput> {
     if (ctx.state.path || ctx.state.failed) return {};
-    const spec = ctx.component.spec as DataResource & { checksum?: Checksum };
-    const url = spec.location!;
-    const storage = this.storageNamed(ctx, spec.storage);
-    const sizeGib = (storage?.spec as { size?: { min?: number } } | undefined)?.size?.min;
+    const holder = graphOf(ctx.record).holderOf(ctx.component);
+    const sizeGib = holder.role === 'storage' ? (holder.spec as { size?: { min?: number } }).size?.min : undefined;
+    const messages = [];
     try {
-      const r = await download(url, this.dataDir(ctx, ctx.component), fileNameFor(url, ctx.component.name ?? 'data'), {
-        policy: this.s.egress,
-        attempts: this.s.downloadAttempts,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
-        ...(spec.checksum ? { checksum: spec.checksum } : {}),
-        ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB } : {}),
-      });
-      return { state: { path: r.path, bytes: r.bytes }, messages: r.messages };
+      const plan = await planData(ctx, this.s.staging, this.ownerToken);
+      messages.push(...plan.messages);
+      const dir = this.dirFor(ctx, holder);
+      const started = Date.now();
+      let bytes = 0;
+      const files: string[] = [];
+      for (const item of plan.items) {
+        const r = await download(item, dir, {
+          policy: this.s.staging.policy,
+          attempts: this.s.staging.attempts,
+          ...(this.s.staging.backoffMs !== undefined ? { backoffMs: this.s.staging.backoffMs } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          onProgress: (m) => { void ctx.report?.([m]).catch(() => undefined); },
+          ...(sizeGib !== undefined ? { maxBytes: sizeGib * GiB - bytes } : {}),
+        });
+        bytes += r.bytes;
+        files.push(r.path);
+        messages.push(...r.messages);
+      }
+      await ctx.recordTransfer?.(plan.source, bytes, Date.now() - started).catch(() => undefined);
+      return { state: { path: files[0] ?? dir, files, bytes }, messages };
     } catch (err) {
-      const messages = err instanceof DownloadError ? err.messages : [];
+      if (err instanceof DownloadError || err instanceof StagingFailed) messages.push(...err.messages);
       return { state: { failed: (err as Error).message }, messages };
     }
   }
 
   private binds(ctx: ComponentContext): string[] {
-    return ctx.record.components.filter((c) => c.role === 'volume').map((v) => {
-      const mount = v.spec as SimpleVolumeMount;
-      const target = findReferenced(ctx.record, mount.resource)!;
-      const host = target.role === 'storage' ? this.dirFor(ctx, target) : this.dataDir(ctx, target);
-      return `${host}:${mount.path}:${mount.mode === 'READWRITE' ? 'rw' : 'ro'}`;
-    });
+    return graphOf(ctx.record).mounts().map((m) => `${this.dirFor(ctx, m.holder)}:${m.path}:${m.readOnly ? 'ro' : 'rw'}`);
   }
 
   private async createContainer(ctx: ComponentContext): Promise<StepOutput> {
     const e = ctx.record.execution;
     const name = containerName(e.uuid);
     const existing = await this.docker.getContainer(name).inspect().catch(() => undefined);
-    if (existing) return { state: { containerId: existing.Id } };
-    const exe = ctx.component.spec as DockerContainer;
-    let image: string;
-    try {
-      image = await resolveImage(this.docker, exe, this.s.pull);
-    } catch (err) {
-      return { state: { failed: (err as Error).message } };
+    if (existing) {
+      // Made by a step that did not live to save its state: a notebook's token is in its environment.
+      const token = existing.Config.Env?.find((v) => v.startsWith('JUPYTER_TOKEN='))?.slice('JUPYTER_TOKEN='.length);
+      return { state: { containerId: existing.Id, ...(token ? { jupyterToken: token } : {}) } };
     }
-    const ports = (exe.network?.ports ?? []).filter((p) => p.internal?.port);
+    let run: RunSpec;
+    try {
+      run = await this.runSpec(ctx);
+    } catch (err) {
+      return { state: { failed: (err as Error).message }, messages: (err as { messages?: MessageItem[] }).messages ?? [] };
+    }
+    const ports = run.ports.filter((p) => p.internal?.port);
     const key = (p: { internal?: { port?: number }; protocol?: string }) => `${p.internal!.port}/${p.protocol?.toUpperCase() === 'UDP' ? 'udp' : 'tcp'}`;
     await this.ensureFirewall();
     const network = await ensureExecutionNetwork(this.docker, e.uuid, this.s.containerEgress);
     const container = await this.docker.createContainer({
       name,
-      Image: image,
-      ...(exe.command?.length ? { Cmd: exe.command } : {}),
-      ...(exe.entrypoint ? { Entrypoint: [exe.entrypoint] } : {}),
-      Env: Object.entries(exe.environment ?? {}).map(([k, v]) => `${k}=${v}`),
+      Image: run.image,
+      ...(run.cmd?.length ? { Cmd: run.cmd } : {}),
+      ...(run.entrypoint ? { Entrypoint: run.entrypoint } : {}),
+      Env: Object.entries(run.env).map(([k, v]) => `${k}=${v}`),
       Labels: { ...containerLabels(ctx.record, ctx.component, 'execution'), [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: e.uuid, [LABEL_COMPONENT]: ctx.component.uuid },
       ExposedPorts: Object.fromEntries(ports.map((p) => [key(p), {}])),
       HostConfig: {
@@ -145,7 +147,7 @@ export class DockerPlatform implements PlatformAdapter {
         Memory: e.memory_gib * GiB,
         // No swap beyond the memory limit: the booked memory is the bound.
         MemorySwap: e.memory_gib * GiB,
-        Binds: this.binds(ctx),
+        Binds: [...this.binds(ctx), ...run.binds],
         NetworkMode: network,
         PortBindings: Object.fromEntries(ports.map((p) => [key(p), [{ HostIp: this.s.bindIp, HostPort: '' }]])),
         // json-file stores logs as JSON strings and so rewrites invalid UTF-8; `local` keeps the bytes.
@@ -156,7 +158,34 @@ export class DockerPlatform implements PlatformAdapter {
       if (statusOf(err) === 409) return this.docker.getContainer(name);
       throw err;
     });
-    return { state: { containerId: container.id } };
+    return { state: { containerId: container.id, ...run.state }, messages: run.messages ?? [] };
+  }
+
+  /** The notebook's own directory, beside the execution's storage. */
+  private notebookDir(ctx: ComponentContext): string {
+    return join(this.s.dataDir, ctx.record.execution.uuid, `${ctx.component.uuid}-notebook`);
+  }
+
+  /** What the executable's container runs: the request's image and command, or a notebook in the notebook image. */
+  private async runSpec(ctx: ComponentContext): Promise<RunSpec> {
+    if (ctx.component.kind === Kinds.jupyterNotebook) return notebookRun(this.docker, this.s, ctx, this.notebookDir(ctx));
+    const exe = ctx.component.spec as DockerContainer;
+    return {
+      image: await resolveImage(this.docker, exe, this.s.pull),
+      ...(exe.command?.length ? { cmd: exe.command } : {}),
+      ...(exe.entrypoint ? { entrypoint: [exe.entrypoint] } : {}),
+      env: exe.environment ?? {},
+      ports: exe.network?.ports ?? [],
+      binds: [],
+    };
+  }
+
+  /** The ports the executable publishes: the request's, or Jupyter's for an interactive notebook. */
+  private portsOf(ctx: ComponentContext): DockerNetworkPort[] {
+    if (ctx.component.kind === Kinds.jupyterNotebook) {
+      return ctx.record.execution.interactive && typeof ctx.state.jupyterToken === 'string' ? notebookPorts(ctx.state.jupyterToken) : [];
+    }
+    return (ctx.component.spec as DockerContainer).network?.ports ?? [];
   }
 
   async start(ctx: ComponentContext): Promise<StepOutput> {
@@ -201,8 +230,7 @@ export class DockerPlatform implements PlatformAdapter {
   }
 
   private accessPoints(ctx: ComponentContext, ports: Record<string, { HostIp: string; HostPort: string }[] | null>): (AccessPoint & { host: string; port: number })[] {
-    const exe = ctx.component.spec as DockerContainer;
-    return (exe.network?.ports ?? []).filter((p) => p.access && p.internal?.port).flatMap((p) => {
+    return this.portsOf(ctx).filter((p) => p.access && p.internal?.port).flatMap((p) => {
       const bound = ports[`${p.internal!.port}/tcp`]?.[0];
       if (!bound) return [];
       const protocol = (p.protocol ?? 'TCP').toUpperCase();
@@ -213,9 +241,17 @@ export class DockerPlatform implements PlatformAdapter {
     });
   }
 
-  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr'];
+  readonly outputStreams: readonly OutputStream[] = ['stdout', 'stderr', 'notebook'];
 
   async output(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined> {
+    if (stream === 'notebook') {
+      // Batch runs write the executed copy; an interactive session's is the notebook as last saved.
+      const file = join(this.notebookDir(ctx), ctx.record.execution.interactive ? 'input.ipynb' : 'output.ipynb');
+      const size = await stat(file).then((st) => st.size, () => undefined);
+      if (size === undefined || size > maxBytes) return undefined;
+      const content = await readFile(file);
+      return { content, totalBytes: content.length };
+    }
     const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
     return info && containerOutput(this.docker, info.Id, stream, maxBytes);
   }
@@ -228,7 +264,10 @@ export class DockerPlatform implements PlatformAdapter {
           if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or removal already under way
         });
         const still = await c.inspect().then(() => true, () => false);
-        if (!still) await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
+        if (!still) {
+          await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
+          await rm(this.notebookDir(ctx), { recursive: true, force: true });
+        }
         return { done: !still, ...(still ? {} : { messages: [message('urn:released', 'INFO', 'Container removed', {})] }) };
       }
       case 'storage':
@@ -236,7 +275,7 @@ export class DockerPlatform implements PlatformAdapter {
         // A download still writing (a cancel that overtook it) keeps the mount busy: try again shortly.
         if (!(await removeStorage(this.dirFor(ctx, ctx.component)))) return { done: false };
         // The execution's own directory goes with its last component.
-        if (ctx.component.role === 'storage' || !this.storageNamed(ctx, (ctx.component.spec as DataResource).storage)) {
+        if (ctx.component.role === 'storage' || !graphOf(ctx.record).storageOf(ctx.component)) {
           await rm(join(this.s.dataDir, ctx.record.execution.uuid), { recursive: true, force: true }).catch(() => undefined);
         }
         return { done: true };

@@ -1,4 +1,4 @@
-import { egressPolicy, type EgressPolicy } from '@eb/core';
+import { stagingSettings, type StagingSettings } from '../../staging/settings.js';
 
 export interface KubernetesSettings {
   namespace: string;
@@ -9,8 +9,10 @@ export interface KubernetesSettings {
   waitForBound: boolean;
   /** How access URLs are made: {service}, {namespace}, {port} and {path} are filled in. */
   accessUrlTemplate: string;
-  /** Where staging Jobs may fetch from: each URL is checked (and resolved) before its Job is made. */
-  egress?: EgressPolicy;
+  /** The egress policy each planned URL is checked under before a Job gets it, and the data sources. */
+  staging: StagingSettings;
+  /** The image JupyterNotebook executables run in; none, no notebooks. */
+  notebookImage?: string;
 }
 
 export function kubernetesSettings(): KubernetesSettings {
@@ -20,6 +22,7 @@ export function kubernetesSettings(): KubernetesSettings {
     ...(process.env.EB_K8S_STORAGE_CLASS ? { storageClass: process.env.EB_K8S_STORAGE_CLASS } : {}),
     waitForBound: process.env.EB_K8S_WAIT_FOR_BOUND === 'true',
     accessUrlTemplate: process.env.EB_K8S_ACCESS_URL ?? 'http://{service}.{namespace}.svc:{port}{path}',
-    egress: egressPolicy(),
+    staging: stagingSettings(),
+    ...(process.env.EB_NOTEBOOK_IMAGE ? { notebookImage: process.env.EB_NOTEBOOK_IMAGE } : {}),
   };
 }

@@ -1,10 +1,14 @@
-import type { V1Container, V1Job, V1PersistentVolumeClaim, V1Pod, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { ContainerRole, DataResource, DockerContainer, SimpleVolumeMount } from '@eb/schema';
+import type { V1Container, V1EnvVar, V1Job, V1PersistentVolumeClaim, V1Pod, V1Secret, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { Kinds, type ContainerRole, type DockerContainer, type DockerNetworkPort } from '@eb/schema';
 import type { ComponentRow, ExecutionRecord } from '@eb/db';
 import { safeFileName } from '@eb/core';
 import type { KubernetesSettings } from './config.js';
-import { findReferenced } from '../references.js';
+import { graphOf } from '../graph.js';
 import { containerLabels } from '../container-labels.js';
+import { checksumType, verifiable } from '../../staging/checksums.js';
+import type { FetchPlan } from '../../staging/plan.js';
+import { STAGING_SCRIPT } from './staging-script.js';
+import { TOKEN_KEY, notebookPod } from './notebook.js';
 
 // Every object carries these labels: release deletes by them, and so can an operator.
 export const LABEL_EXECUTION = 'eb.ivoa.net/execution';
@@ -19,12 +23,9 @@ export function labels(record: ExecutionRecord, c: ComponentRow): Record<string,
 /** Labels of what runs a container: the client's and the service's (schema 1.0.8), then ours. */
 const runLabels = (record: ExecutionRecord, c: ComponentRow, role: ContainerRole) => ({ ...containerLabels(record, c, role), ...labels(record, c) });
 
-const storageNamed = (record: ExecutionRecord, ref: unknown) => findReferenced(record, ref, ['storage']);
-
 /** The claim a storage or data component's files live on (data without storage gets a claim of its own). */
 export function claimFor(record: ExecutionRecord, c: ComponentRow): ComponentRow {
-  if (c.role === 'data') return storageNamed(record, (c.spec as DataResource).storage) ?? c;
-  return c;
+  return graphOf(record).holderOf(c);
 }
 
 export function pvc(record: ExecutionRecord, c: ComponentRow, sizeGib: number, s: KubernetesSettings): V1PersistentVolumeClaim {
@@ -39,33 +40,41 @@ export function pvc(record: ExecutionRecord, c: ComponentRow, sizeGib: number, s
   };
 }
 
-/** The file a URL is saved as, reduced to a safe name (see safeFileName): never a path, never shell text. */
-export function fileNameOf(url: string, fallback: string): string {
-  let last = '';
-  try {
-    last = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
-  } catch {
-    // A malformed escape: use the fallback.
-  }
-  return safeFileName(last, safeFileName(fallback));
+/** The Secret holding a staging Job's request headers (credentials never go into a Job's spec). */
+export function stagingSecret(record: ExecutionRecord, data: ComponentRow, plan: FetchPlan): V1Secret | undefined {
+  const headers = plan.items.map((item, i) => [i, Object.entries(item.headers ?? {})] as const).filter(([, h]) => h.length);
+  if (!headers.length) return undefined;
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: labels(record, data) },
+    // One header per file (wget takes one --header here): the authorization a data service asks for.
+    stringData: Object.fromEntries(headers.map(([i, h]) => [`header-${i}`, `${h[0]![0]}: ${h[0]![1]}`])),
+  };
 }
 
-const SUMS: Record<string, string> = { md5: 'md5sum', sha1: 'sha1sum', sha256: 'sha256sum', sha512: 'sha512sum' };
+/** The environment the staging script reads: one set of variables per planned file. */
+function stagingEnv(plan: FetchPlan, secretName: string): V1EnvVar[] {
+  const env: V1EnvVar[] = [{ name: 'EB_COUNT', value: String(plan.items.length) }];
+  plan.items.forEach((item, i) => {
+    env.push({ name: `EB_URL_${i}`, value: item.url }, { name: `EB_FILE_${i}`, value: item.file });
+    if (item.size !== undefined) env.push({ name: `EB_SIZE_${i}`, value: String(item.size) });
+    for (const c of verifiable(item.checksums)) {
+      const t = checksumType(c.type)!;
+      // Adler-32 has no tool in a busybox image: the size and any other checksum are checked.
+      if (t !== 'adler32') env.push({ name: `EB_${t.toUpperCase()}_${i}`, value: c.value.toLowerCase() });
+    }
+    if (Object.keys(item.headers ?? {}).length) env.push({ name: `EB_HEADER_${i}`, valueFrom: { secretKeyRef: { name: secretName, key: `header-${i}` } } });
+  });
+  return env;
+}
 
-// Fixed text: everything from the request reaches the shell as environment variables, never as code.
-const STAGE_SCRIPT = 'wget -q -O "/data/$EB_FILE.part" "$EB_URL"'
-  + ' && { [ -z "$EB_SUM" ] || echo "$EB_CHECKSUM  /data/$EB_FILE.part" | "$EB_SUM" -c -; }'
-  + ' && mv "/data/$EB_FILE.part" "/data/$EB_FILE"';
-
-/** A Job that downloads one data resource into its claim, checking its checksum when one is given. */
-export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: KubernetesSettings): V1Job {
-  const spec = data.spec as DataResource & { checksum?: { type: string; value: string } };
-  const file = fileNameOf(spec.location!, data.name ?? 'data');
-  const sum = spec.checksum ? SUMS[spec.checksum.type.toLowerCase()] : undefined;
+/** A Job that downloads a data resource's planned files into its claim, checking sizes and checksums. */
+export function stagingJob(record: ExecutionRecord, data: ComponentRow, plan: FetchPlan, s: KubernetesSettings): V1Job {
+  const name = objectName(record.execution.uuid, data.uuid);
   const claim = objectName(record.execution.uuid, claimFor(record, data).uuid);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: objectName(record.execution.uuid, data.uuid), labels: runLabels(record, data, 'data-download') },
+    metadata: { name, labels: runLabels(record, data, 'data-download') },
     spec: {
       backoffLimit: 3,
       template: {
@@ -74,11 +83,8 @@ export function stagingJob(record: ExecutionRecord, data: ComponentRow, s: Kuber
           restartPolicy: 'Never',
           containers: [{
             name: 'stage', image: s.stagerImage,
-            command: ['sh', '-c', STAGE_SCRIPT],
-            env: [
-              { name: 'EB_URL', value: spec.location! }, { name: 'EB_FILE', value: file },
-              ...(sum && spec.checksum ? [{ name: 'EB_SUM', value: sum }, { name: 'EB_CHECKSUM', value: spec.checksum.value }] : []),
-            ],
+            command: ['sh', '-c', STAGING_SCRIPT],
+            env: stagingEnv(plan, name),
             volumeMounts: [{ name: 'data', mountPath: '/data' }],
           }],
           volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
@@ -94,16 +100,19 @@ function imageRef(exe: DockerContainer): string {
   return digest ? `${location.replace(/@.*$/, '').replace(/:[^/:]*$/, '')}@${digest}` : location;
 }
 
-function container(record: ExecutionRecord, exe: ComponentRow): { container: V1Container; volumes: V1Volume[] } {
+function container(record: ExecutionRecord, exe: ComponentRow, s: KubernetesSettings): { container: V1Container; volumes: V1Volume[]; initContainers?: V1Container[] } {
+  const base = dockerContainer(record, exe);
+  return exe.kind === Kinds.jupyterNotebook ? notebookPod(record, exe, s, base, objectName(record.execution.uuid, exe.uuid)) : base;
+}
+
+function dockerContainer(record: ExecutionRecord, exe: ComponentRow): { container: V1Container; volumes: V1Volume[] } {
   const spec = exe.spec as DockerContainer;
   const e = record.execution;
   const mounts: V1VolumeMount[] = [];
   const volumes: V1Volume[] = [];
-  record.components.filter((c) => c.role === 'volume').forEach((v, i) => {
-    const m = v.spec as SimpleVolumeMount;
-    const target = findReferenced(record, m.resource)!;
-    volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, claimFor(record, target).uuid), readOnly: m.mode !== 'READWRITE' } });
-    mounts.push({ name: `v${i}`, mountPath: m.path!, readOnly: m.mode !== 'READWRITE' });
+  graphOf(record).mounts().forEach((m, i) => {
+    volumes.push({ name: `v${i}`, persistentVolumeClaim: { claimName: objectName(e.uuid, m.holder.uuid), readOnly: m.readOnly } });
+    mounts.push({ name: `v${i}`, mountPath: m.path, readOnly: m.readOnly });
   });
   const resources = { cpu: String(e.cores), memory: `${e.memory_gib}Gi` };
   return {
@@ -121,31 +130,40 @@ function container(record: ExecutionRecord, exe: ComponentRow): { container: V1C
 }
 
 /** A batch executable runs as a Job (no retries: the exit code is the outcome). */
-export function executableJob(record: ExecutionRecord, exe: ComponentRow): V1Job {
-  const { container: c, volumes } = container(record, exe);
+export function executableJob(record: ExecutionRecord, exe: ComponentRow, s: KubernetesSettings): V1Job {
+  const { container: c, volumes, initContainers } = container(record, exe, s);
   return {
     apiVersion: 'batch/v1', kind: 'Job',
     metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: Math.ceil(record.execution.available_ms / 1000),
-      template: { metadata: { labels: runLabels(record, exe, 'execution') }, spec: { restartPolicy: 'Never', containers: [c], volumes } },
+      template: { metadata: { labels: runLabels(record, exe, 'execution') }, spec: { restartPolicy: 'Never', ...(initContainers ? { initContainers } : {}), containers: [c], volumes } },
     },
   };
 }
 
 /** An interactive executable runs as a Pod with a Service for its published ports. */
-export function executablePod(record: ExecutionRecord, exe: ComponentRow): V1Pod {
-  const { container: c, volumes } = container(record, exe);
+export function executablePod(record: ExecutionRecord, exe: ComponentRow, s: KubernetesSettings): V1Pod {
+  const { container: c, volumes, initContainers } = container(record, exe, s);
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: runLabels(record, exe, 'execution') },
-    spec: { restartPolicy: 'Never', containers: [c], volumes },
+    spec: { restartPolicy: 'Never', ...(initContainers ? { initContainers } : {}), containers: [c], volumes },
   };
 }
 
-export function executableService(record: ExecutionRecord, exe: ComponentRow): V1Service | undefined {
-  const ports = ((exe.spec as DockerContainer).network?.ports ?? []).filter((p) => p.internal?.port);
+/** The token Secret of an interactive notebook's Jupyter. */
+export function notebookSecret(record: ExecutionRecord, exe: ComponentRow, token: string): V1Secret {
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+    metadata: { name: objectName(record.execution.uuid, exe.uuid), labels: labels(record, exe) },
+    stringData: { [TOKEN_KEY]: token },
+  };
+}
+
+export function executableService(record: ExecutionRecord, exe: ComponentRow, ports: DockerNetworkPort[]): V1Service | undefined {
+  ports = ports.filter((p) => p.internal?.port);
   if (ports.length === 0) return undefined;
   return {
     apiVersion: 'v1', kind: 'Service',

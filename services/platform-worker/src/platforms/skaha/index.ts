@@ -1,10 +1,11 @@
-import { Kinds, type DockerContainer } from '@eb/schema';
+import { Kinds, message, type DockerContainer } from '@eb/schema';
 import {
-  PermanentPlatformError, type CapturedOutput, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
+  PermanentPlatformError, type CapturedOutput, type OwnerToken, type ComponentContext, type ComponentStatus, type OutputStream, type PlatformAdapter, type StepOutput,
 } from '../adapter.js';
 import { tailOf } from '../output-tail.js';
 import type { SkahaSettings } from './config.js';
 import type { TokenSource } from './token.js';
+import { prepareDataRow } from './prepare-data.js';
 
 interface SkahaSession {
   id: string;
@@ -17,9 +18,6 @@ interface SkahaSession {
 class SkahaHttpError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
-
-/** The owner's token for an execution, when the broker keeps one (see credentials). */
-export type OwnerToken = (executionUuid: string) => Promise<string | undefined>;
 
 /**
  * Runs executables as CANFAR Skaha sessions over its HTTP API: launch (form-encoded POST), poll
@@ -37,14 +35,15 @@ export class SkahaPlatform implements PlatformAdapter {
   }
 
   /** One call, with a fresh token and one retry after a 401; 5xx thrown for a retry later, other 4xx permanent. */
-  private async call(ctx: ComponentContext, method: string, path: string, body?: URLSearchParams): Promise<Response> {
+  private async call(ctx: ComponentContext, method: string, path: string, body?: URLSearchParams | string, url = this.url(path)): Promise<Response> {
     const owner = await this.ownerToken(ctx.record.execution.uuid);
+    const type = body === undefined ? undefined : typeof body === 'string' ? 'application/json' : 'application/x-www-form-urlencoded';
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = owner ?? (attempt === 0 ? await this.tokens.token() : await this.tokens.refresh());
-      const res = await fetch(this.url(path), {
+      const res = await fetch(url, {
         method,
-        headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
-        ...(body ? { body } : {}),
+        headers: { Authorization: `Bearer ${token}`, ...(type ? { 'Content-Type': type } : {}) },
+        ...(body !== undefined ? { body } : {}),
       });
       if (res.status === 401 && !owner && attempt === 0) continue;
       return res;
@@ -70,7 +69,39 @@ export class SkahaPlatform implements PlatformAdapter {
     return ctx.record.execution.interactive ? 'contributed' : 'headless';
   }
 
+  /** The user's home in sessions, and the directory (relative to it) the execution's data goes to. */
+  private dataDir(ctx: ComponentContext): { home: string; dir: string } {
+    const user = ctx.record.execution.owner.replace(/[^A-Za-z0-9._-]/g, '_');
+    return { home: (this.s.dataHome ?? '/arc/home/{user}').replace('{user}', user), dir: `eb-data/${ctx.record.execution.uuid}` };
+  }
+
+  /** Asks the prepare-data gatekeeper to stage a data-lake file into the user's home; the task is polled in status. */
+  private async prepareData(ctx: ComponentContext): Promise<StepOutput> {
+    if (ctx.state.taskId) return {};
+    if (!this.s.prepareDataUrl) throw new PermanentPlatformError('no prepare-data service is configured for this Skaha platform');
+    const { home, dir } = this.dataDir(ctx);
+    const { row, file } = prepareDataRow(ctx.component, dir);
+    const res = await this.ok(await this.call(ctx, 'POST', '', JSON.stringify([row]), `${this.s.prepareDataUrl}/preparedata`), 'prepare data');
+    const taskId = ((await res.json()) as { task_id?: unknown }).task_id;
+    if (typeof taskId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(taskId)) throw new Error('the prepare-data service sent no task id');
+    return {
+      state: { taskId, path: `${home}/${dir}/${file}` },
+      messages: [message('urn:data-prepare', 'INFO', 'Staging {did} into {path} (prepare-data task {task})', { did: row[0], path: `${home}/${dir}/${file}`, task: taskId })],
+    };
+  }
+
+  private async dataStatus(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
+    const taskId = ctx.state.taskId as string | undefined;
+    if (!taskId) return { status: 'preparing' };
+    const res = await this.ok(await this.call(ctx, 'GET', '', undefined, `${this.s.prepareDataUrl}/preparedata/${taskId}`), 'prepare-data task');
+    const task = (await res.json()) as { status?: string; error?: string; result?: unknown };
+    if (task.status === 'SUCCESS') return { status: 'available', messages: [message('urn:data-staged', 'INFO', 'Staged into {path}', { path: String(ctx.state.path) })] };
+    if (task.status === 'FAILURE' || task.status === 'REVOKED') return { status: 'failed', reason: `prepare-data task ${taskId} ended ${task.status}${task.error ? `: ${String(task.error).slice(0, 300)}` : ''}` };
+    return { status: 'preparing' };
+  }
+
   async prepare(ctx: ComponentContext): Promise<StepOutput> {
+    if (ctx.component.role === 'data') return this.prepareData(ctx);
     if (ctx.component.role !== 'executable' || ctx.state.sessionId) return {};
     const name = this.sessionName(ctx);
     // A worker may have launched it and died before saving the id: find it rather than launch twice.
@@ -86,6 +117,11 @@ export class SkahaPlatform implements PlatformAdapter {
     if (first) form.set('cmd', first);
     if (rest.length) form.set('args', rest.join(' '));
     for (const [k, v] of Object.entries(exe.environment ?? {})) form.append('env', `${k}=${v}`);
+    // Where the data staged by prepare-data is, in the session.
+    if (ctx.record.components.some((c) => c.role === 'data')) {
+      const { home, dir } = this.dataDir(ctx);
+      form.append('env', `EB_DATA_DIR=${home}/${dir}`);
+    }
     const res = await this.ok(await this.call(ctx, 'POST', '', form), 'launch session');
     const sessionId = (await res.text()).trim();
     if (!sessionId) throw new Error('Skaha launched a session but sent no id');
@@ -97,6 +133,7 @@ export class SkahaPlatform implements PlatformAdapter {
   }
 
   async status(ctx: ComponentContext): Promise<ComponentStatus & StepOutput> {
+    if (ctx.component.role === 'data') return this.dataStatus(ctx);
     if (ctx.component.role !== 'executable') return { status: 'available' };
     const id = ctx.state.sessionId as string | undefined;
     if (!id) return { status: 'preparing' };
