@@ -14,6 +14,10 @@ if [ $# -eq 0 ] && [ "${EB_SKIP_DOCKER:-}" != 1 ] && docker info >/dev/null 2>&1
   started=$SECONDS
   if bash scripts/build-images.sh >/dev/null; then echo "[test] images ready in $((SECONDS - started)) s" >&2
   else echo "[test] building the images failed; tests/e2e/compose.test.ts will show why" >&2; fi
+  # The notebook image (Debian's nbclient and Jupyter Notebook) for the notebook tests, likewise.
+  started=$SECONDS
+  if bash scripts/build-notebook-image.sh >/dev/null; then echo "[test] notebook image ready in $((SECONDS - started)) s" >&2
+  else echo "[test] building the notebook image failed; the notebook tests will show why" >&2; fi
 fi
 status=0
 jest() { node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"; }
