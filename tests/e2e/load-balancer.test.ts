@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { databaseUrl, freePort, readRequest, redisUrl } from '../support/env.js';
+import { databaseUrl, declareAbilities, freePort, readRequest, redisUrl, testDatabase } from '../support/env.js';
 import { startService, stopService, type Service } from '../support/processes.js';
 import { writeStaticTokens } from '../support/auth.js';
 import { HAPROXY_CONFIG, startLoadBalancer, type LoadBalancer } from '../support/load-balancer.js';
@@ -29,6 +29,10 @@ beforeAll(async () => {
   replicas = await Promise.all([startService('offerset-api', ports[0]!, env), startService('offerset-api', ports[1]!, env)]);
   executionApi = await startService('execution-api', ports[2]!, env);
   lb = await startLoadBalancer({ offersets: replicas.map((r) => r.url), executions: [executionApi.url] });
+  // No worker runs here: the simulated platform's abilities are declared as its worker would.
+  const db = testDatabase(1);
+  await declareAbilities(db.db, env.EB_PLATFORM_NAME!);
+  await db.close();
 }, 60_000);
 
 afterAll(async () => {

@@ -90,7 +90,7 @@ describe('Kubernetes platform', () => {
     });
     const r = await ended(refused);
     expect(r.execution.phase).toBe('FAILED');
-    expect(JSON.stringify(r.execution.messages)).toContain("refused by the broker's egress policy");
+    expect(JSON.stringify(r.execution.messages)).toContain('169.254.169.254 is in a network the broker does not fetch from');
     expect(posted('Job', refused)).toEqual([]);
 
     const named = await run({
