@@ -29,6 +29,7 @@ export const SIMULATED_ABILITIES: PlatformAbilities = {
   labels: 'docker',
   sources: [],
   mounts: true,
+  headlessNotebooks: true,
 };
 
 /**

@@ -79,4 +79,18 @@ describe('what a platform cannot honour is refused before any offer', () => {
     // The kind first; the S3 fields, checked as data whatever the platform, may add their own messages.
     expect(kinds(set)[0]).toBe('urn:not-supported');
   });
+
+  test('a headless notebook (interactive: false, a broker extension) where notebooks are sessions only; a bad flag is invalid', async () => {
+    const notebook = (interactive: unknown) => (r: Record<string, any>) => {
+      r.executable = { kind: Kinds.jupyterNotebook, meta: { name: 'nb' }, location: 'https://example.org/a.ipynb', interactive };
+    };
+    const skaha = await ask('skaha', notebook(false));
+    expect(skaha.result).toBe('NO');
+    expect(skaha.meta.messages!.map((m) => m.message).join()).toMatch(/JupyterNotebook - headless runs \(interactive: false\) are not supported on the \S+ platform/);
+    expect((await ask('skaha', notebook(true))).result).toBe('YES');
+    const odd = await ask('skaha', notebook('no'));
+    expect(odd.meta.messages!.find((m) => m.kind === 'urn:invalid-value')!.message).toContain('executable.interactive');
+    const onDocker = await ask('docker', (r) => { r.executable.interactive = false; });
+    expect(onDocker.meta.messages!.find((m) => m.kind === 'urn:invalid-value')!.message).toContain('only a JupyterNotebook may say');
+  });
 });

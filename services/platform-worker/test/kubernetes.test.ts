@@ -101,7 +101,7 @@ describe('Kubernetes platform', () => {
     const [staging] = posted('Job', named);
     const container = staging.spec.template.spec.containers[0];
     expect(container.command[2]).not.toContain('rm -rf');
-    expect(container.env).toContainEqual({ name: 'EB_FILE', value: 'rm_-rf_reboot_' });
+    expect(container.env).toContainEqual({ name: 'EB_FILE_0', value: 'rm_-rf_reboot_' });
   }, 40_000);
 
   test('references by UUID (as offers carry them): data staged into the storage made for it, mounted from that claim', async () => {

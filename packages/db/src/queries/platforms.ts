@@ -130,6 +130,8 @@ export interface PlatformAbilities {
   mounts: boolean;
   /** The CPU architectures its nodes run; absent: any (simulated). */
   architectures?: string[];
+  /** Whether it runs a JupyterNotebook headless (batch), keeping the executed notebook. */
+  headlessNotebooks?: boolean;
 }
 
 /** A declared platform: what it can do, and all it has (booked or not). */

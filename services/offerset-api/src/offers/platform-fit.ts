@@ -8,6 +8,8 @@ export interface PlatformFit {
   mounts: boolean;
   /** The CPU architectures its nodes run; undefined: any (simulated). */
   architectures?: readonly string[];
+  /** Whether it runs a JupyterNotebook headless (a batch run keeping the executed notebook). */
+  headlessNotebooks?: boolean;
 }
 
 const notSupported = (template: string, values: Record<string, string>) => message('urn:not-supported', 'ERROR', template, values);
@@ -24,6 +26,9 @@ export function checkPlatformFit(tree: RequestTree, p: PlatformFit): MessageItem
     if (tree.compute?.volumes?.length) out.push(notSupported('Volume mounts are not supported on the {platform} platform', { platform: p.name }));
   }
   const exe = tree.executable;
+  if (exe?.kind === Kinds.jupyterNotebook && !tree.interactive && !p.headlessNotebooks) {
+    out.push(notSupported('JupyterNotebook - headless runs (interactive: false) are not supported on the {platform} platform', { platform: p.name }));
+  }
   if (exe?.kind !== Kinds.dockerContainer) return out;
   const docker = exe as DockerContainer;
   const image = docker.image?.platform;

@@ -46,9 +46,13 @@ function range(given: { min?: number; max?: number } | undefined, fallback: numb
   return { min, max };
 }
 
+/**
+ * A notebook is a session unless its request says `executable.interactive: false` (a broker extension:
+ * upstream has no headless notebook), which runs it headless and keeps the executed notebook.
+ */
 function isInteractive(executable: LifecycleComponent | undefined): boolean {
   if (!executable) return false;
-  if (executable.kind === Kinds.jupyterNotebook) return true;
+  if (executable.kind === Kinds.jupyterNotebook) return (executable as { interactive?: unknown }).interactive !== false;
   if (executable.kind === Kinds.dockerContainer) {
     return ((executable as DockerContainer).network?.ports ?? []).some((p) => p.access === true);
   }
@@ -73,6 +77,10 @@ export function buildRequestTree(req: ExecutionRequest, defaults: TreeDefaults):
   const early = (requested as { earlyStart?: unknown } | undefined)?.earlyStart;
   if (early !== undefined && typeof early !== 'boolean') {
     invalid.push({ path: 'schedule.requested.earlyStart', value: String(early), reason: 'must be true or false' });
+  }
+  const asked = (req.executable as { interactive?: unknown } | undefined)?.interactive;
+  if (asked !== undefined && (typeof asked !== 'boolean' || req.executable?.kind !== Kinds.jupyterNotebook)) {
+    invalid.push({ path: 'executable.interactive', value: String(asked), reason: 'only a JupyterNotebook may say, true or false' });
   }
   const links = linkStorage(req, defaults.dataStorageGib);
   const storage = links.storage;

@@ -17,6 +17,7 @@ export function dockerAbilities(staging: StagingSettings, notebookImage?: string
     labels: 'docker',
     sources: publicSources(staging.sources),
     mounts: true,
+    headlessNotebooks: !!notebookImage,
     architectures: nodeArchitectures(),
   };
 }

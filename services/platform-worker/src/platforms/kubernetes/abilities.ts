@@ -14,6 +14,7 @@ export function kubernetesAbilities(staging: StagingSettings, notebookImage?: st
     labels: 'kubernetes',
     sources: publicSources(staging.sources),
     mounts: true,
+    headlessNotebooks: !!notebookImage,
     architectures: nodeArchitectures(),
   };
 }

@@ -10,5 +10,6 @@ export function simulatedAbilities(sources: DataSourceInfo[] = []): PlatformAbil
     labels: 'docker',
     sources,
     mounts: true,
+    headlessNotebooks: true,
   };
 }

@@ -17,6 +17,8 @@ export function skahaAbilities(s: Pick<SkahaSettings, 'prepareDataUrl'>): Platfo
     sources: [],
     // Sessions use CANFAR's own storage: the broker makes no storage and mounts none there.
     mounts: false,
+    // A notebook there is a notebook session.
+    headlessNotebooks: false,
     architectures: nodeArchitectures(),
   };
 }
