@@ -27,7 +27,9 @@ await migrateToLatest(database.db);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 function spawnWorkers(script: string, env: Record<string, string>): ChildProcess[] {
-  return Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [script], {
+  // BENCH_PROFILE=<dir>: each worker writes a CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  return Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [...profile, script], {
     env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   }));
