@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { Kinds } from '@eb/schema';
-import { StepQueues, egressPolicy, redisConnection } from '@eb/core';
+import { StepQueues, redisConnection } from '@eb/core';
 import type { PlatformAbilities } from '@eb/db';
 import { SIMULATED_ABILITIES, noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { createApp } from '../src/app.js';
-import type { OffersetApiConfig } from '../src/config.js';
+import { dockerLikeConfig } from './docker-like-config.js';
 
 // Data in data services: the service comes from the platform's configured sources, never from the
 // request; names the request gives are checked as data. Each is a NO at once, naming the field.
@@ -30,12 +30,7 @@ const ABILITIES: PlatformAbilities = {
 beforeAll(async () => {
   const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 }, ABILITIES);
   platformName = p.name;
-  const config: OffersetApiConfig = {
-    port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', egress: egressPolicy('', ''), abilitiesTtlMs: 0,
-    platform: { ...p, type: 'docker', prepareMs: 30_000, releaseMs: 10_000 },
-    offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 1, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 1 },
-  };
+  const config = dockerLikeConfig(p);
   app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
 });
 

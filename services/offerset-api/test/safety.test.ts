@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
-import { StepQueues, egressPolicy, redisConnection, type PlatformConfig } from '@eb/core';
+import { StepQueues, redisConnection } from '@eb/core';
 import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { createApp } from '../src/app.js';
-import type { OffersetApiConfig } from '../src/config.js';
+import { dockerLikeConfig } from './docker-like-config.js';
 
 // What a hostile user puts in a request first: each is a NO at once, naming the field, before any planning.
 const db = testDatabase();
@@ -16,12 +16,7 @@ let platformName: string;
 beforeAll(async () => {
   const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
   platformName = p.name;
-  const platform: PlatformConfig = { ...p, type: 'docker', prepareMs: 30_000, releaseMs: 10_000 };
-  const config: OffersetApiConfig = {
-    port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', platform, egress: egressPolicy('', ''),
-    offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 3, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 1 },
-  };
+  const config = dockerLikeConfig(p, { maxOffers: 3 });
   app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
 });
 

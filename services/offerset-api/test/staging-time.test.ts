@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { Kinds, parseDuration } from '@eb/schema';
-import { StepQueues, egressPolicy, redisConnection } from '@eb/core';
+import { StepQueues, redisConnection } from '@eb/core';
 import { recordTransfer, type PlatformAbilities } from '@eb/db';
 import { SIMULATED_ABILITIES, noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
 import { createApp } from '../src/app.js';
-import type { OffersetApiConfig } from '../src/config.js';
+import { dockerLikeConfig } from './docker-like-config.js';
 
 // Offers reflect staging time: a data source's configured rate, then what its past downloads showed,
 // set the preparation before the booked start.
@@ -29,13 +29,7 @@ const ABILITIES: PlatformAbilities = {
 beforeAll(async () => {
   const p = await testPlatform(db.db, { cores: 8, memoryGib: 16, storageGib: 10_000 }, ABILITIES);
   platformName = p.name;
-  const config: OffersetApiConfig = {
-    port: 0, host: '127.0.0.1', databaseUrl: '', redisUrl: '', egress: egressPolicy('', ''), abilitiesTtlMs: 0,
-    staging: { bytesPerSecond: 20 * MiB, setupMs: 1000 },
-    platform: { ...p, type: 'docker', prepareMs: 30_000, releaseMs: 10_000 },
-    offers: { platform: p.name, offerTtlMs: 300_000, prepareMs: 30_000, releaseMs: 10_000, maxOffers: 1, horizonMs: 86_400_000, slotMs: 900_000, maxCandidates: 200 },
-    defaults: { durationMs: 3_600_000, cores: 1, memoryGib: 1, storageGib: 1, dataStorageGib: 1000 },
-  };
+  const config = dockerLikeConfig(p, { dataStorageGib: 1000, staging: { bytesPerSecond: 20 * MiB, setupMs: 1000 } });
   app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
 });
 
