@@ -4,10 +4,11 @@
 # Jupyter Notebook server (interactive runs), imported with `docker import`. Nothing else goes in: no
 # shell tools the notebook would not need, no documentation.
 #
-# The image is tagged with a hash of its recipe (this file and the mirror), and the build is skipped
+# The image is tagged with a hash of its recipe (see "recipe" below), and the build is skipped
 # when that tag exists, so CI and repeated test runs build it once per machine. Prints the tag.
 #
 # Usage: scripts/build-notebook-image.sh            (prints e.g. eb-local/notebook:bookworm-1a2b3c4d5e6f7a8b)
+#        scripts/build-notebook-image.sh --if-built (prints the tag if it is built, else fails: builds nothing)
 # Environment:
 #   EB_DEBIAN_MIRROR          Debian mirror (default http://deb.debian.org/debian)
 #   EB_NOTEBOOK_IMAGE_REPO    repository of the tag (default eb-local/notebook)
@@ -20,9 +21,13 @@ PACKAGES=python3-nbclient,python3-ipykernel,jupyter-notebook
 log() { printf '[notebook-image] %s\n' "$*" >&2; }
 
 docker info >/dev/null 2>&1 || { log "no Docker engine answers (docker info failed)"; exit 1; }
-TAG="$REPO:$SUITE-$( { cat "${BASH_SOURCE[0]}"; echo "$MIRROR"; } | sha256sum | cut -c1-16)"
+# The tag is a hash of the recipe (what follows the "recipe" line below, with the suite, packages and
+# mirror), so changing anything else here (usage, options) does not make a new image.
+recipe() { sed -n '/^# --- recipe ---$/,$p' "${BASH_SOURCE[0]}"; echo "$SUITE $PACKAGES $MIRROR"; }
+TAG="$REPO:$SUITE-$(recipe | sha256sum | cut -c1-16)"
 exists() { [ "${EB_NOTEBOOK_REBUILD:-}" != 1 ] && docker image inspect "$TAG" >/dev/null 2>&1; }
 if exists; then echo "$TAG"; exit 0; fi
+[ "${1:-}" = --if-built ] && exit 1
 
 if ! command -v mmdebstrap >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || { log "mmdebstrap is missing: apt-get install mmdebstrap"; exit 1; }
@@ -35,6 +40,7 @@ exec 9>/tmp/eb-build-notebook-image.lock
 flock 9
 if exists; then echo "$TAG"; exit 0; fi
 
+# --- recipe ---
 log "building $TAG (mmdebstrap $SUITE minbase + $PACKAGES)"
 started=$SECONDS
 # Containers run with a read-only root: HOME and Jupyter's own directories point at /tmp (a tmpfs);

@@ -27,6 +27,12 @@ if [ -z "${EB_PLATFORM:-}" ]; then
   if docker info >/dev/null 2>&1; then EB_PLATFORM=docker; else EB_PLATFORM=simulated; fi
 fi
 export EB_PLATFORM
+# Notebooks run on the Docker platform in the notebook image, once it is built (scripts/test.sh builds
+# it; building takes minutes, so starting does not): EB_NOTEBOOK_IMAGE names another.
+if [ "$EB_PLATFORM" = docker ] && [ -z "${EB_NOTEBOOK_IMAGE:-}" ]; then
+  EB_NOTEBOOK_IMAGE="$(bash scripts/build-notebook-image.sh --if-built 2>/dev/null || true)"
+  [ -n "$EB_NOTEBOOK_IMAGE" ] && export EB_NOTEBOOK_IMAGE || unset EB_NOTEBOOK_IMAGE
+fi
 STATE="${EB_LOCAL_STATE:-$ROOT/.local}"
 LOGS="$STATE/logs" RUN="$STATE/run"
 mkdir -p -m 700 "$LOGS" "$RUN"
@@ -82,6 +88,7 @@ for port in "$OFFERSET_PORT" "$EXECUTION_PORT" "$WORKER_PORT" "$BASE_PORT"; do
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the service on port $port did not start; see $LOGS/" >&2; exit 1; }
 done
 [ "$EB_PLATFORM" = simulated ] && echo "EB_PLATFORM=simulated: executions run nothing for real (each one says so in its messages)"
+[ "$EB_PLATFORM" = docker ] && [ -z "${EB_NOTEBOOK_IMAGE:-}" ] && echo "JupyterNotebook: not on offer until the notebook image is built (bash scripts/build-notebook-image.sh, a few minutes, once), then start again"
 echo "Execution Broker ready at http://127.0.0.1:$BASE_PORT (platform: $EB_PLATFORM; logs in $LOGS/; supervised)"
 echo "Local bearer token: export EB_TOKEN=$(node -e 'console.log(Object.keys(require(process.argv[1]))[0])' "$EB_STATIC_TOKENS_FILE")"
 wait
