@@ -40,6 +40,7 @@ export class DockerPlatform implements PlatformAdapter {
   private firewall: Promise<boolean> | undefined;
   readonly networks: ExecutionNetworks;
   private swept = false;
+  private readonly waits = new Set<AbortController>();
 
   constructor(private readonly s: DockerSettings, private readonly logger?: Logger, private readonly ownerToken: OwnerToken = async () => undefined) {
     this.docker = new Docker({ socketPath: s.socketPath });
@@ -49,7 +50,19 @@ export class DockerPlatform implements PlatformAdapter {
 
   /** Removes the spare networks not given out (the executions' own go with their release). */
   async close(): Promise<void> {
+    for (const w of this.waits) w.abort();
     await this.networks.close();
+  }
+
+  /** The engine answers the wait when the container stops (or is removed): no polling in between. */
+  async whenEnded(ctx: ComponentContext): Promise<void> {
+    const controller = new AbortController();
+    this.waits.add(controller);
+    try {
+      await this.docker.getContainer(containerName(ctx.record.execution.uuid)).wait({ condition: 'not-running', abortSignal: controller.signal });
+    } finally {
+      this.waits.delete(controller);
+    }
   }
 
   /** Once per worker, in the background: networks a worker that died left behind. */
