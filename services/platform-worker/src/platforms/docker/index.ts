@@ -284,8 +284,11 @@ export class DockerPlatform implements PlatformAdapter {
       const content = await readFile(file);
       return { content, totalBytes: content.length };
     }
-    const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
-    return info && containerOutput(this.docker, info.Id, stream, maxBytes);
+    // By name: the engine answers 404 when there is no container (yet, or any more).
+    return containerOutput(this.docker, containerName(ctx.record.execution.uuid), stream, maxBytes).catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
