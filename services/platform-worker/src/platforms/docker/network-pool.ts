@@ -66,13 +66,17 @@ export class ExecutionNetworks {
     })());
   }
 
-  /** Removes networks of ours that no container has used for long (a worker died holding them). */
+  /**
+   * Removes networks of ours that no container has used for long (a worker died holding them). A
+   * container made but not started, or stopped and not yet released, still counts: the network's own
+   * list names only running ones, the containers' `network` filter all of them.
+   */
   async sweep(): Promise<void> {
     const all = await this.docker.listNetworks({ filters: { label: [`${LABEL_MANAGED}=true`] } });
     for (const n of all) {
       if (this.ready.includes(n.Name) || !isOurNetwork(n.Name) || Date.now() - Date.parse(n.Created) < ABANDONED_MS) continue;
-      const info = await this.docker.getNetwork(n.Id).inspect().catch(() => undefined);
-      if (info && Object.keys(info.Containers ?? {}).length === 0) this.retire(n.Name);
+      const users = await this.docker.listContainers({ all: true, filters: { network: [n.Name] } });
+      if (users.length === 0) this.retire(n.Name);
     }
   }
 
