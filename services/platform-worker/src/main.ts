@@ -104,6 +104,7 @@ await listenGracefully(shell.app, envInt('PORT', 8083), process.env.HOST ?? '127
   await earlyStarter.idle();
   await stopRefresher();
   await worker.close();
+  await platform.close?.();
   await queue.close();
   queueRedis.disconnect();
   workerRedis.disconnect();

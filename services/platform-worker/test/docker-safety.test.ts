@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Kinds } from '@eb/schema';
 import { applyClientUpdate, egressPolicy } from '@eb/core';
+import { findExecution } from '@eb/db';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import type { OfferSpec } from '@eb/tests/support/offers.js';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
@@ -244,6 +245,16 @@ describe('afterwards', () => {
     for (const uuid of ours) {
       await until(async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_EXECUTION}=${uuid}`] } })).length === 0, 15_000, 200);
       await until(async () => (await docker.listNetworks({ filters: { label: [`${LABEL_EXECUTION}=${uuid}`] } })).length === 0, 15_000, 200);
+    }
+    // Networks made ahead carry no execution's label: each execution's is in its executable's state.
+    const records = await Promise.all(ours.map((uuid) => findExecution(open.db.db, uuid)));
+    const networks = records.flatMap((r) => Object.values(r?.execution.platform_state ?? {}))
+      .map((state) => (state as { network?: unknown }).network).filter((n): n is string => typeof n === 'string');
+    expect(networks.length).toBeGreaterThan(1);
+    expect(networks.some((n) => n.startsWith('eb-net-'))).toBe(true);
+    expect(new Set(networks).size).toBe(networks.length); // never one network for two executions
+    for (const name of networks) {
+      await until(async () => docker.getNetwork(name).inspect().then(() => false, () => true), 15_000, 200);
     }
     await until(async () => readdirSync(dataDir).length === 0, 15_000, 200);
   }, 60_000);

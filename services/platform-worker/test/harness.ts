@@ -69,6 +69,7 @@ export async function startHarness(adapter: PlatformAdapter, opts: { timing?: Pa
     }, timeoutMs, 100),
     async stop() {
       await worker.close();
+      await adapter.close?.();
       await starter.idle();
       await queue.obliterate({ force: true });
       await queues.close();

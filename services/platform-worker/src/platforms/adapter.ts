@@ -72,6 +72,13 @@ export interface PlatformAdapter {
    * it ends until it is released; undefined when there is nothing (yet) to read it from.
    */
   output?(ctx: ComponentContext, stream: OutputStream, maxBytes: number): Promise<CapturedOutput | undefined>;
+  /**
+   * Resolves once the running executable has ended, rejects when that cannot be watched: the worker then
+   * looks at once instead of at its next poll (which backs off to seconds). Polling stays the rule.
+   */
+  whenEnded?(ctx: ComponentContext): Promise<void>;
+  /** Lets go of what the adapter keeps for itself, not for an execution (at the worker's shutdown). */
+  close?(): Promise<void>;
 }
 
 /** An error that retrying will not cure (bad image, refused request): the execution fails at once. */

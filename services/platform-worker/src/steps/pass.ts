@@ -8,6 +8,7 @@ import {
 import type { StepJob } from '@eb/core';
 import type { ComponentContext, PlatformAdapter, StepOutput } from '../platforms/adapter.js';
 import type { OutputCapture, OutputSettings } from './output.js';
+import type { EndWatch } from './end-watch.js';
 import { lookAt, type Next } from './next.js';
 import { pollDelay, type StepTiming } from './timing.js';
 
@@ -42,6 +43,8 @@ export class Pass {
     readonly record: ExecutionRecord,
     readonly deps: StepDeps,
     readonly outputs: OutputCapture,
+    /** Wakes this execution when its running executable ends. */
+    readonly watchEnd: EndWatch,
     /** How often this phase has polled so far: the polling backoff. */
     readonly polls: number,
     /** Aborted when the execution leaves this phase or its preparation deadline passes. */

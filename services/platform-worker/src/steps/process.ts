@@ -3,6 +3,7 @@ import { findExecutionForStep, findExecutionRow } from '@eb/db';
 import type { StepJob } from '@eb/core';
 import { PermanentPlatformError } from '../platforms/adapter.js';
 import { outputCapture } from './output.js';
+import { endWatch } from './end-watch.js';
 import { Pass, type StepDeps } from './pass.js';
 import { again, lookAt, type Next } from './next.js';
 import { phaseActions } from './phases/index.js';
@@ -26,6 +27,7 @@ const MAX_ERRORS = 8;
 export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string, seconds: number) => void }) {
   const { db, logger } = deps;
   const outputs = outputCapture(db, deps.platform, deps.outputs ?? { everyMs: 5000, maxBytes: 2 ** 20 }, logger);
+  const watchEnd = endWatch(deps.platform, deps.queue, logger);
 
   /** Runs one phase's action; errors become a later look (or a failure), never an exception. */
   async function act(job: Job<StepJob>, pass: Pass): Promise<Next> {
@@ -60,7 +62,7 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
       const preparing = phase === 'WAITING' || phase === 'PREPARING';
       const watch = preparing ? watchStep(db, uuid, phase, prepareDeadline({ execution: record.execution, deps })) : undefined;
       let next: Next;
-      const pass = new Pass(record, deps, outputs, polls, watch?.signal);
+      const pass = new Pass(record, deps, outputs, watchEnd, polls, watch?.signal);
       try {
         next = await act(job, pass);
       } finally {

@@ -40,6 +40,8 @@ export interface DockerSettings {
   containerEgress: ContainerEgress;
   /** Whether the worker installs the iptables rules that keep containers off the host and private networks. */
   firewall: boolean;
+  /** Networks made ahead of the executions that will each get one (0: each is made when needed). */
+  spareNetworks: number;
   /** The image JupyterNotebook executables run in (Python with nbclient, ipykernel, Jupyter Notebook); none, no notebooks. */
   notebookImage?: string;
 }
@@ -71,6 +73,7 @@ export function dockerSettings(): DockerSettings {
     scratchMib: envInt('EB_DOCKER_SCRATCH_MIB', 512),
     containerEgress: oneOf('EB_DOCKER_EGRESS', ['public', 'none', 'open'], 'public'),
     firewall: process.env.EB_DOCKER_FIREWALL !== 'false',
+    spareNetworks: envInt('EB_DOCKER_SPARE_NETWORKS', 1),
     ...(process.env.EB_NOTEBOOK_IMAGE ? { notebookImage: process.env.EB_NOTEBOOK_IMAGE } : {}),
   };
 }

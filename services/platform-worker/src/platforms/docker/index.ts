@@ -20,7 +20,8 @@ import { createStorage, detectStorageMode, removeStorage, type StorageMode } fro
 import { hardenedHostConfig } from './hardening.js';
 import { resolveImage } from './image.js';
 import { notebookPorts, notebookRun, type RunSpec } from './notebook.js';
-import { ensureExecutionNetwork, installFirewall, removeExecutionNetwork } from './network.js';
+import { installFirewall, isOurNetwork, networkName } from './network.js';
+import { ExecutionNetworks } from './network-pool.js';
 
 const GiB = 2 ** 30;
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
@@ -37,10 +38,38 @@ export class DockerPlatform implements PlatformAdapter {
   readonly docker: Docker;
   private storageMode: Promise<StorageMode>;
   private firewall: Promise<boolean> | undefined;
+  readonly networks: ExecutionNetworks;
+  private swept = false;
+  private readonly waits = new Set<AbortController>();
 
   constructor(private readonly s: DockerSettings, private readonly logger?: Logger, private readonly ownerToken: OwnerToken = async () => undefined) {
     this.docker = new Docker({ socketPath: s.socketPath });
     this.storageMode = s.storage ? Promise.resolve(s.storage) : detectStorageMode();
+    this.networks = new ExecutionNetworks(this.docker, s.containerEgress, s.spareNetworks, logger);
+  }
+
+  /** Removes the spare networks not given out (the executions' own go with their release). */
+  async close(): Promise<void> {
+    for (const w of this.waits) w.abort();
+    await this.networks.close();
+  }
+
+  /** The engine answers the wait when the container stops (or is removed): no polling in between. */
+  async whenEnded(ctx: ComponentContext): Promise<void> {
+    const controller = new AbortController();
+    this.waits.add(controller);
+    try {
+      await this.docker.getContainer(containerName(ctx.record.execution.uuid)).wait({ condition: 'not-running', abortSignal: controller.signal });
+    } finally {
+      this.waits.delete(controller);
+    }
+  }
+
+  /** Once per worker, in the background: networks a worker that died left behind. */
+  private sweepOnce(): void {
+    if (this.swept) return;
+    this.swept = true;
+    void this.networks.sweep().catch((err: unknown) => this.logger?.warn({ err: (err as Error).message }, 'could not sweep old networks'));
   }
 
   /** The host rules are installed once per worker, before its first container. */
@@ -121,7 +150,7 @@ export class DockerPlatform implements PlatformAdapter {
     if (existing) {
       // Made by a step that did not live to save its state: a notebook's token is in its environment.
       const token = existing.Config.Env?.find((v) => v.startsWith('JUPYTER_TOKEN='))?.slice('JUPYTER_TOKEN='.length);
-      return { state: { containerId: existing.Id, ...(token ? { jupyterToken: token } : {}) } };
+      return { state: { containerId: existing.Id, network: existing.HostConfig.NetworkMode, ...(token ? { jupyterToken: token } : {}) } };
     }
     let run: RunSpec;
     try {
@@ -132,8 +161,9 @@ export class DockerPlatform implements PlatformAdapter {
     const ports = run.ports.filter((p) => p.internal?.port);
     const key = (p: { internal?: { port?: number }; protocol?: string }) => `${p.internal!.port}/${p.protocol?.toUpperCase() === 'UDP' ? 'udp' : 'tcp'}`;
     await this.ensureFirewall();
-    const network = await ensureExecutionNetwork(this.docker, e.uuid, this.s.containerEgress);
-    const container = await this.docker.createContainer({
+    this.sweepOnce();
+    const network = await this.networks.take(e.uuid);
+    const created = await this.docker.createContainer({
       name,
       Image: run.image,
       ...(run.cmd?.length ? { Cmd: run.cmd } : {}),
@@ -153,12 +183,14 @@ export class DockerPlatform implements PlatformAdapter {
         // json-file stores logs as JSON strings and so rewrites invalid UTF-8; `local` keeps the bytes.
         LogConfig: { Type: this.s.logDriver ?? 'local', Config: {} },
       },
-    }).catch(async (err: unknown) => {
-      // Another worker created it between our inspect and create.
-      if (statusOf(err) === 409) return this.docker.getContainer(name);
+    }).then((c) => ({ id: c.id, network }), (err: unknown) => {
+      // The network just taken is no one's now: never handed to another execution, it goes.
+      this.networks.retire(network);
+      // Another worker created it between our inspect and create (with a network of its own).
+      if (statusOf(err) === 409) return { id: name, network: undefined };
       throw err;
     });
-    return { state: { containerId: container.id, ...run.state }, messages: run.messages ?? [] };
+    return { state: { containerId: created.id, ...(created.network ? { network: created.network } : {}), ...run.state }, messages: run.messages ?? [] };
   }
 
   /** The notebook's own directory, beside the execution's storage. */
@@ -252,20 +284,28 @@ export class DockerPlatform implements PlatformAdapter {
       const content = await readFile(file);
       return { content, totalBytes: content.length };
     }
-    const info = await this.docker.getContainer(containerName(ctx.record.execution.uuid)).inspect().catch(() => undefined);
-    return info && containerOutput(this.docker, info.Id, stream, maxBytes);
+    // By name: the engine answers 404 when there is no container (yet, or any more).
+    return containerOutput(this.docker, containerName(ctx.record.execution.uuid), stream, maxBytes).catch((err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    });
   }
 
   async release(ctx: ComponentContext): Promise<StepOutput & { done: boolean }> {
     switch (ctx.component.role) {
       case 'executable': {
         const c = this.docker.getContainer(containerName(ctx.record.execution.uuid));
+        // Its network as saved, or the one it is attached to (a step that died may not have saved it).
+        const saved = typeof ctx.state.network === 'string' && isOurNetwork(ctx.state.network) ? ctx.state.network : undefined;
+        const attached = saved ? undefined : await c.inspect().then((i) => i.HostConfig.NetworkMode, () => undefined);
+        const network = saved ?? (isOurNetwork(attached) ? attached : networkName(ctx.record.execution.uuid));
         await c.remove({ force: true, v: true }).catch((err: unknown) => {
           if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err; // gone, or removal already under way
         });
         const still = await c.inspect().then(() => true, () => false);
         if (!still) {
-          await removeExecutionNetwork(this.docker, ctx.record.execution.uuid);
+          // Removed behind the release: a network without containers holds nothing of the booking.
+          this.networks.retire(network);
           await rm(this.notebookDir(ctx), { recursive: true, force: true });
         }
         return { done: !still, ...(still ? {} : { messages: [message('urn:released', 'INFO', 'Container removed', {})] }) };

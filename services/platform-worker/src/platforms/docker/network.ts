@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ContainerEgress } from './config.js';
-import { LABEL_EXECUTION, LABEL_MANAGED } from './labels.js';
+import { LABEL_EXECUTION, LABEL_MANAGED, LABEL_SPARE } from './labels.js';
 
 const run = promisify(execFile);
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
@@ -11,6 +12,7 @@ const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 // Every execution's bridge is named eb-<12 hex>, so one iptables rule with the `eb-+` wildcard covers them all.
 const BRIDGE_PREFIX = 'eb-';
 export const networkName = (executionUuid: string) => `eb-exec-${executionUuid}`;
+const SPARE_PREFIX = 'eb-net-';
 const bridgeName = (executionUuid: string) => `${BRIDGE_PREFIX}${executionUuid.replace(/-/g, '').slice(0, 12)}`;
 
 /**
@@ -22,24 +24,44 @@ export async function ensureExecutionNetwork(docker: Docker, executionUuid: stri
   const name = networkName(executionUuid);
   const existing = await docker.getNetwork(name).inspect().catch(() => undefined);
   if (existing) return name;
-  await docker.createNetwork({
-    Name: name,
-    Driver: 'bridge',
-    Internal: egress === 'none',
-    CheckDuplicate: true,
-    Options: { 'com.docker.network.bridge.name': bridgeName(executionUuid), 'com.docker.network.bridge.enable_icc': 'true' },
-    Labels: { [LABEL_MANAGED]: 'true', [LABEL_EXECUTION]: executionUuid },
-  }).catch((err: unknown) => {
+  await createBridge(docker, name, bridgeName(executionUuid), egress, { [LABEL_EXECUTION]: executionUuid }).catch((err: unknown) => {
     if (statusOf(err) !== 409) throw err; // made by another worker meanwhile
   });
   return name;
 }
 
-export async function removeExecutionNetwork(docker: Docker, executionUuid: string): Promise<void> {
-  await docker.getNetwork(networkName(executionUuid)).remove().catch((err: unknown) => {
+/**
+ * A network made before any execution needs it, the same as an execution's but for its name (an
+ * execution's uuid is not known yet): given to one execution only, and removed with it.
+ */
+export async function createSpareNetwork(docker: Docker, egress: ContainerEgress): Promise<string> {
+  const id = randomBytes(6).toString('hex');
+  const name = `${SPARE_PREFIX}${id}`;
+  await createBridge(docker, name, `${BRIDGE_PREFIX}${id}`, egress, { [LABEL_SPARE]: 'true' });
+  return name;
+}
+
+/** Whether a network name is one the broker made (an execution's or a spare): the only ones it removes. */
+export const isOurNetwork = (name: string | undefined): name is string =>
+  !!name && (name.startsWith(networkName('')) || name.startsWith(SPARE_PREFIX));
+
+function createBridge(docker: Docker, name: string, bridge: string, egress: ContainerEgress, labels: Record<string, string>): Promise<unknown> {
+  return docker.createNetwork({
+    Name: name,
+    Driver: 'bridge',
+    Internal: egress === 'none',
+    CheckDuplicate: true,
+    Options: { 'com.docker.network.bridge.name': bridge, 'com.docker.network.bridge.enable_icc': 'true' },
+    Labels: { [LABEL_MANAGED]: 'true', ...labels },
+  });
+}
+
+export async function removeNetwork(docker: Docker, name: string): Promise<void> {
+  await docker.getNetwork(name).remove().catch((err: unknown) => {
     if (statusOf(err) !== 404) throw err;
   });
 }
+
 
 const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'];
 

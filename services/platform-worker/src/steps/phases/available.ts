@@ -18,7 +18,10 @@ export async function available(pass: Pass): Promise<Next> {
     await pass.fail('AVAILABLE', [message('urn:platform-failure', 'ERROR', 'The executable failed: {reason}', { reason: s.reason })], exe);
     return again;
   }
-  if (s.status === 'available') await pass.outputs.live(ctx);
+  if (s.status === 'available') {
+    pass.watchEnd(ctx);
+    await pass.outputs.live(ctx);
+  }
   if (s.status !== 'finished') return endOfBooking(pass, end, pass.poll(end));
   const exit = message('urn:exit-code', s.exitCode === 0 ? 'INFO' : 'ERROR', 'The executable exited with code {code}: {log}', {
     code: s.exitCode, log: (s.logTail ?? []).join('\n'),
