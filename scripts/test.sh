@@ -37,6 +37,8 @@ rm -f .local/pytest-results.xml
 if [ $# -eq 0 ] || [ "${EB_PYTEST:-}" = 1 ]; then
   bash scripts/test-python.sh || status=$?
 fi
+# Results under .local are for this user only, like the rest of it (tests/e2e/secrets.test.ts checks).
+chmod 600 .local/jest-results*.json .local/pytest-results.xml 2>/dev/null || true
 # A plain closing line that any CI log reader understands: jest (every run) and pytest together.
 node -e '
 const fs = require("fs");

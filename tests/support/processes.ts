@@ -12,7 +12,12 @@ export interface Service {
   output: string[];
 }
 
-/** Starts one of the broker's services as its own process and waits until it answers /readyz. */
+/**
+ * Starts one of the broker's services as its own process and waits until it answers /readyz; the
+ * offer-set API only until it answers /healthz, since it is ready only once a worker of its platform
+ * has declared what it can run, and tests start it before that worker (or declare for a worker that
+ * does not run).
+ */
 export async function startService(name: string, port: number, env: Record<string, string>): Promise<Service> {
   const child = spawn(process.execPath, [`${root}services/${name}/dist/src/main.js`], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
@@ -25,7 +30,7 @@ export async function startService(name: string, port: number, env: Record<strin
   const service = { name, url, child, output };
   await until(async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.join('')}`);
-    const r = await fetch(`${url}/readyz`).catch(() => undefined);
+    const r = await fetch(`${url}${name === 'offerset-api' ? '/healthz' : '/readyz'}`).catch(() => undefined);
     return r?.ok;
     // Generous: on a loaded 2-core machine a Node service can take a while to start.
   }, 60_000, 100);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
-import type { Db } from '@eb/db';
+import { isPlatformDeclared, type Db } from '@eb/db';
 import type { Sealer, StepQueues } from '@eb/core';
 import { createMetrics, serveOpenApi, serviceShell, type AuthSettings } from '@eb/http-kit';
 import type { OffersetApiConfig } from './config.js';
@@ -10,12 +10,17 @@ import type { Policy } from './policies/policy.js';
 
 export function createApp(deps: { db: Db; queues: StepQueues; config: OffersetApiConfig; logger: Logger; policies?: readonly Policy[]; auth: AuthSettings; sealer?: Sealer }) {
   const metrics = createMetrics('offerset-api');
+  // Until a worker of its platform has declared what it can run, every offer request would be answered
+  // NO (urn:platform-unavailable): not ready, so a load balancer sends it nothing yet. Once declared,
+  // the declaration stays in the platform's row.
+  let declared = false;
   const shell = serviceShell({
     logger: deps.logger,
     metrics,
     ready: async () => {
       await sql`select 1`.execute(deps.db);
-      return true;
+      declared ||= await isPlatformDeclared(deps.db, deps.config.platform.name);
+      return declared;
     },
   });
   serveOpenApi(shell.app);

@@ -48,7 +48,8 @@ const singularity = (r: Record<string, unknown>) => {
 };
 
 describe('abilities from the platform row', () => {
-  test('until a worker declares the platform, the answer is NO urn:platform-unavailable', async () => {
+  test('until a worker declares the platform, the API is not ready and the answer is NO urn:platform-unavailable', async () => {
+    expect((await request(app).get('/readyz')).status).toBe(503);
     const set = await ask();
     expect(set.result).toBe('NO');
     expect(set.messages).toEqual([expect.objectContaining({ kind: 'urn:platform-unavailable', values: { platform: platform.name } })]);
@@ -56,6 +57,7 @@ describe('abilities from the platform row', () => {
 
   test('what the row says is what is offered, and changes with it', async () => {
     await declarePlatformAbilities(db.db, platform, { ...DOCKER_LIKE, executableKinds: [] });
+    expect((await request(app).get('/readyz')).status).toBe(200);
     const refused = await ask();
     expect(refused.result).toBe('NO');
     expect(refused.messages[0]).toMatchObject({ kind: 'urn:not-supported', values: { path: 'executable', kind: Kinds.dockerContainer } });

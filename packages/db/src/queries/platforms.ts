@@ -150,6 +150,12 @@ export async function declarePlatformAbilities(db: Db, p: PlatformCapacity, abil
     .execute();
 }
 
+/** Whether a worker of the platform has declared what it can do. */
+export async function isPlatformDeclared(db: Db, name: string): Promise<boolean> {
+  const row = await db.selectFrom('platforms').select('name').where('name', '=', name).where('abilities', 'is not', null).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Every platform's declared abilities and capacity, by name (platforms no worker has declared are left out). */
 export async function platformAbilities(db: Db): Promise<Map<string, DeclaredPlatform>> {
   const rows = await db.selectFrom('platforms').select(['name', 'abilities', 'cores', 'memory_gib', 'storage_gib'])
