@@ -26,13 +26,14 @@ beforeAll(async () => {
     // One user holds all 300 long-polls here (the per-owner cap is tested in liveness.test.ts): the load balancer is what is tried.
     EB_LONG_POLLS_PER_OWNER: '1000',
   };
-  replicas = await Promise.all([startService('offerset-api', ports[0]!, env), startService('offerset-api', ports[1]!, env)]);
-  executionApi = await startService('execution-api', ports[2]!, env);
-  lb = await startLoadBalancer({ offersets: replicas.map((r) => r.url), executions: [executionApi.url] });
-  // No worker runs here: the simulated platform's abilities are declared as its worker would.
+  // No worker runs here: the simulated platform's abilities are declared as its worker would, first,
+  // since an offer-set API is ready (and the load balancer sends it requests) only once they are.
   const db = testDatabase(1);
   await declareAbilities(db.db, env.EB_PLATFORM_NAME!);
   await db.close();
+  replicas = await Promise.all([startService('offerset-api', ports[0]!, env), startService('offerset-api', ports[1]!, env)]);
+  executionApi = await startService('execution-api', ports[2]!, env);
+  lb = await startLoadBalancer({ offersets: replicas.map((r) => r.url), executions: [executionApi.url] });
 }, 60_000);
 
 afterAll(async () => {
