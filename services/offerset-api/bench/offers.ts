@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Kinds } from '@eb/schema';
-import { connectDatabase, createBaselineTables, migrateToLatest, releaseAllHolds, seedAcceptedBookings, upsertPlatform } from '@eb/db';
+import { connectDatabase, countExecutionsByPhase, createBaselineTables, migrateToLatest, releaseAllHolds, seedAcceptedBookings, upsertPlatform } from '@eb/db';
 import { envInt, envString } from '@eb/core';
+import { declareAbilities } from '@eb/tests/support/env.js';
 import { closedLoop, describeLoad, summarize } from './load.js';
 
 const BOOKINGS = envInt('BENCH_BOOKINGS', 10_000);
@@ -21,6 +22,8 @@ const database = connectDatabase(databaseUrl, { max: 4, applicationName: 'bench-
 await migrateToLatest(database.db);
 const platform = { name: `bench-${randomUUID().slice(0, 8)}`, cores: 2048, memoryGib: 8192, storageGib: 100_000 };
 await upsertPlatform(database.db, platform);
+// No worker runs here: the simulated platform is declared as its worker would (the APIs are ready only then).
+await declareAbilities(database.db, platform.name);
 await createBaselineTables(database.db);
 
 // Seed: bookings spread over the horizon, 1-4 hours long, 1-8 cores each (about 1/3 of capacity in use).
@@ -93,7 +96,9 @@ const configs = [
 ];
 const servers = [];
 for (const c of configs) servers.push(await start(c.script, c.processes));
-const totals = configs.map(() => ({ seconds: 0, count: 0, failures: 0, latencies: [] as number[] }));
+const totals = configs.map(() => ({ seconds: 0, count: 0, failures: 0, offers: 0, latencies: [] as number[] }));
+// What a run offered (each answer YES makes offers; a NO makes none, and is cheap): counted before its holds go.
+const offered = async () => (await countExecutionsByPhase(database.db, platform.name)).find((p) => p.phase === 'OFFERED')?.count ?? 0;
 try {
   for (const [i, s] of servers.entries()) await closedLoop(s.urls, body, CONCURRENCY, Math.min(100, REQUESTS), 303, totals[i]!.latencies.slice());
   await releaseAllHolds(database.db, platform.name);
@@ -104,6 +109,7 @@ try {
       t.seconds += r.seconds;
       t.count += r.count;
       t.failures += r.failures;
+      t.offers += await offered();
       await releaseAllHolds(database.db, platform.name);
     }
   }
@@ -121,6 +127,10 @@ for (const [i, c] of configs.entries()) {
   if (c.name === 'baseline') continue;
   const r = results[i]!;
   const label = c.processes === 1 ? '' : ` ${c.processes} processes`;
-  console.log(`offers c=${CONCURRENCY}${label}: broker ${describeLoad(r)}, baseline ${describeLoad(baseline)}, ratio ${(r.perSecond / baseline.perSecond).toFixed(2)}`);
+  const perRequest = totals[i]!.offers / totals[i]!.count;
+  console.log(`offers c=${CONCURRENCY}${label}: broker ${describeLoad(r)}, baseline ${describeLoad(baseline)}, ratio ${(r.perSecond / baseline.perSecond).toFixed(2)} `
+    + `(${perRequest.toFixed(1)} offers per request)`);
+  // Answers of NO are cheap: a run that offered nothing measured the wrong thing.
+  if (perRequest < 1) process.exitCode = 1;
 }
 await database.close();
