@@ -2,19 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { Kinds } from '@eb/schema';
-import { StepQueues, redisConnection } from '@eb/core';
 import type { PlatformAbilities } from '@eb/db';
-import { SIMULATED_ABILITIES, noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
-import { createApp } from '../src/app.js';
-import { dockerLikeConfig } from './docker-like-config.js';
+import { SIMULATED_ABILITIES, readRequest } from '@eb/tests/support/env.js';
+import { startDockerLikeApp, type DockerLikeApp } from './docker-like-app.js';
 
 // Data in data services: the service comes from the platform's configured sources, never from the
 // request; names the request gives are checked as data. Each is a NO at once, naming the field.
-const db = testDatabase();
-const redis = redisConnection(redisUrl());
-const queues = new StepQueues(redis, uniquePrefix());
+let t: DockerLikeApp;
 let app: Express;
-let platformName: string;
 
 const ABILITIES: PlatformAbilities = {
   ...SIMULATED_ABILITIES,
@@ -28,18 +23,11 @@ const ABILITIES: PlatformAbilities = {
 };
 
 beforeAll(async () => {
-  const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 }, ABILITIES);
-  platformName = p.name;
-  const config = dockerLikeConfig(p);
-  app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
+  t = await startDockerLikeApp({ cores: 8, memoryGib: 16 }, ABILITIES, {});
+  app = t.app;
 });
 
-afterAll(async () => {
-  await queues.for(platformName).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await db.close();
-});
+afterAll(() => t.close());
 
 type Msg = { kind: string; message: string; values: Record<string, string> };
 async function offers(data: Record<string, unknown>) {

@@ -1,31 +1,19 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
-import { StepQueues, redisConnection } from '@eb/core';
-import { noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
-import { createApp } from '../src/app.js';
-import { dockerLikeConfig } from './docker-like-config.js';
+import { readRequest } from '@eb/tests/support/env.js';
+import { startDockerLikeApp, type DockerLikeApp } from './docker-like-app.js';
 
 // What a hostile user puts in a request first: each is a NO at once, naming the field, before any planning.
-const db = testDatabase();
-const redis = redisConnection(redisUrl());
-const queues = new StepQueues(redis, uniquePrefix());
+let t: DockerLikeApp;
 let app: Express;
-let platformName: string;
 
 beforeAll(async () => {
-  const p = await testPlatform(db.db, { cores: 8, memoryGib: 16 });
-  platformName = p.name;
-  const config = dockerLikeConfig(p, { maxOffers: 3 });
-  app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
+  t = await startDockerLikeApp({ cores: 8, memoryGib: 16 }, undefined, { maxOffers: 3 });
+  app = t.app;
 });
 
-afterAll(async () => {
-  await queues.for(platformName).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await db.close();
-});
+afterAll(() => t.close());
 
 type Req = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

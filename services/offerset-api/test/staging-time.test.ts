@@ -2,21 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import request from 'supertest';
 import type { Express } from 'express';
 import { Kinds, parseDuration } from '@eb/schema';
-import { StepQueues, redisConnection } from '@eb/core';
 import { recordTransfer, type PlatformAbilities } from '@eb/db';
-import { SIMULATED_ABILITIES, noAuth, quietLogger, readRequest, redisUrl, testDatabase, testPlatform, uniquePrefix } from '@eb/tests/support/env.js';
-import { createApp } from '../src/app.js';
-import { dockerLikeConfig } from './docker-like-config.js';
+import { SIMULATED_ABILITIES, readRequest, uniquePrefix } from '@eb/tests/support/env.js';
+import { startDockerLikeApp, type DockerLikeApp } from './docker-like-app.js';
 
 // Offers reflect staging time: a data source's configured rate, then what its past downloads showed,
 // set the preparation before the booked start.
-const db = testDatabase();
-const redis = redisConnection(redisUrl());
-const queues = new StepQueues(redis, uniquePrefix());
 const MiB = 2 ** 20;
 const suffix = uniquePrefix();
+let t: DockerLikeApp;
 let app: Express;
-let platformName: string;
 
 const ABILITIES: PlatformAbilities = {
   ...SIMULATED_ABILITIES,
@@ -27,18 +22,11 @@ const ABILITIES: PlatformAbilities = {
 };
 
 beforeAll(async () => {
-  const p = await testPlatform(db.db, { cores: 8, memoryGib: 16, storageGib: 10_000 }, ABILITIES);
-  platformName = p.name;
-  const config = dockerLikeConfig(p, { dataStorageGib: 1000, staging: { bytesPerSecond: 20 * MiB, setupMs: 1000 } });
-  app = createApp({ db: db.db, queues, config, logger: quietLogger, auth: noAuth });
+  t = await startDockerLikeApp({ cores: 8, memoryGib: 16, storageGib: 10_000 }, ABILITIES, { dataStorageGib: 1000, staging: { bytesPerSecond: 20 * MiB, setupMs: 1000 } });
+  app = t.app;
 });
 
-afterAll(async () => {
-  await queues.for(platformName).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await db.close();
-});
+afterAll(() => t.close());
 
 /** The preparation the first offer allows, and how far ahead of now it starts being available, in ms. */
 async function preparation(data: Record<string, unknown>[]): Promise<{ prepareMs: number; availableIn: number }> {
@@ -69,18 +57,18 @@ describe('preparation time from the data', () => {
 
   test('once downloads are recorded, their rate replaces the configured one', async () => {
     // 400 MiB in 100 s, 100 MiB in 25 s: 4 MiB/s.
-    await recordTransfer(db.db, `dm-${suffix}`, 400 * MiB, 100_000);
-    await recordTransfer(db.db, `dm-${suffix}`, 100 * MiB, 25_000);
+    await recordTransfer(t.db.db, `dm-${suffix}`, 400 * MiB, 100_000);
+    await recordTransfer(t.db.db, `dm-${suffix}`, 100 * MiB, 25_000);
     expect((await preparation([skao(600 * MiB)])).prepareMs).toBe(30_000 + 2000 + 150_000);
   });
 
   test('data of unknown size: the configured setup time, then the median of what the source\'s downloads took', async () => {
     expect((await preparation([plain('a.fits')])).prepareMs).toBe(30_000 + 5000);
-    for (const ms of [40_000, 50_000, 90_000]) await recordTransfer(db.db, `mirror-${suffix}`, 10 * MiB, ms);
+    for (const ms of [40_000, 50_000, 90_000]) await recordTransfer(t.db.db, `mirror-${suffix}`, 10 * MiB, ms);
     expect((await preparation([plain('b.fits')])).prepareMs).toBe(30_000 + 50_000);
     // A host no source names is its own source, learned the same way.
     expect((await preparation([elsewhere('c.fits')])).prepareMs).toBe(30_000);
-    await recordTransfer(db.db, `http:${suffix}.elsewhere.example.org`, MiB, 12_000);
+    await recordTransfer(t.db.db, `http:${suffix}.elsewhere.example.org`, MiB, 12_000);
     expect((await preparation([elsewhere('c.fits')])).prepareMs).toBe(30_000 + 12_000);
   });
 
