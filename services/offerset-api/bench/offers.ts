@@ -56,12 +56,17 @@ function freePort(): Promise<number> {
   });
 }
 
+// Every process the bench starts goes with it, however it ends (a server that never became ready included).
+const spawned: ChildProcess[] = [];
+process.on('exit', () => { for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL'); });
+
 async function start(script: string, count: number): Promise<{ urls: string[]; stop: () => Promise<void> }> {
   const children: ChildProcess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {
     const port = await freePort();
     children.push(spawn(process.execPath, [`${root}${script}`], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] }));
+    spawned.push(children.at(-1)!);
     urls.push(`http://127.0.0.1:${port}`);
   }
   for (const url of urls) {

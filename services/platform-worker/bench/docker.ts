@@ -28,6 +28,8 @@ const worker = spawn(process.execPath, [fileURLToPath(new URL('../src/main.js', 
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+// The worker goes with the bench, however it ends.
+process.on('exit', () => { if (worker.exitCode === null) worker.kill('SIGKILL'); });
 const conn = redisConnection(redisUrl);
 const queues = new StepQueues(conn, prefix);
 const logger = pino({ level: 'silent' });

@@ -26,13 +26,19 @@ const database = connectDatabase(databaseUrl, { max: 20, applicationName: 'bench
 await migrateToLatest(database.db);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
+// Every worker the bench starts goes with it, however it ends.
+const spawned: ChildProcess[] = [];
+process.on('exit', () => { for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL'); });
+
 function spawnWorkers(script: string, env: Record<string, string>): ChildProcess[] {
   // BENCH_PROFILE=<dir>: each worker writes a CPU profile there when it stops (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  return Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [...profile, script], {
+  const children = Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [...profile, script], {
     env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   }));
+  spawned.push(...children);
+  return children;
 }
 const stopAll = (children: ChildProcess[]) => Promise.all(children.map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); })));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
