@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { applyClientUpdate, egressPolicy, renderExecution } from '@eb/core';
 import { quietLogger, until } from '@eb/tests/support/env.js';
 import type { OfferSpec } from '@eb/tests/support/offers.js';
 import { TEST_IMAGE, ensureTestImage } from '@eb/tests/support/docker-image.js';
+import { untilNothingLeft } from './nothing-left.js';
 import { messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { LABEL_EXECUTION } from '../src/platforms/docker/labels.js';
@@ -45,10 +46,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   // Nothing of the broker's is left behind: no container, no directory.
-  for (const uuid of ours.splice(0)) {
-    await until(async () => (await docker.docker.listContainers({ all: true, filters: { label: [`${LABEL_EXECUTION}=${uuid}`] } })).length === 0, 15_000, 200);
-  }
-  await until(async () => readdirSync(dataDir).length === 0, 15_000, 200);
+  await untilNothingLeft(docker.docker, dataDir, ours.splice(0));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,17 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Kinds } from '@eb/schema';
 import { findExecution, readOutput, type ExecutionRecord } from '@eb/db';
 import { applyClientUpdate, egressPolicy, renderExecution } from '@eb/core';
-import { quietLogger, until } from '@eb/tests/support/env.js';
+import { quietLogger } from '@eb/tests/support/env.js';
 import { ensureNotebookImage } from '@eb/tests/support/notebook-image.js';
 import { failingNotebook, md5Notebook } from '@eb/tests/support/notebooks.js';
 import type { OfferSpec } from '@eb/tests/support/offers.js';
+import { untilNothingLeft } from './nothing-left.js';
 import { messagesOf, startHarness, type Harness } from './harness.js';
 import { DockerPlatform } from '../src/platforms/docker/index.js';
 import { dockerSettings } from '../src/platforms/docker/config.js';
@@ -48,10 +49,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterEach(async () => {
-  for (const uuid of ours.splice(0)) {
-    await until(async () => (await docker.docker.listContainers({ all: true, filters: { label: [`${LABEL_EXECUTION}=${uuid}`] } })).length === 0, 15_000, 200);
-  }
-  await until(async () => readdirSync(dataDir).length === 0, 15_000, 200);
+  await untilNothingLeft(docker.docker, dataDir, ours.splice(0));
 }, 60_000);
 
 afterAll(async () => {
