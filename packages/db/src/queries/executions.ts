@@ -1,12 +1,11 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
-import { ActivePhases, canTransitionComponent, storableText, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
+import { ActivePhases, canTransitionComponent, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
-import { PHASE_CHANNEL, applyPhase, applyPhaseRows, recordPhase } from './phase.js';
+import { PHASE_CHANNEL, applyPhase, applyPhaseRows, recordPhase, type ComponentChange } from './phase.js';
+import { storableJson } from './json.js';
 
-/** JSON for a jsonb column, whatever characters a platform or a program handed over. */
-const storableJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? storableText(x) : x));
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
 export type ComponentRow = Selectable<ComponentsTable>;
@@ -182,7 +181,7 @@ export async function transitionExecution(
  */
 export async function transitionExecutionAt(
   db: Db, uuid: string, from: ExecutionPhase, to: ExecutionPhase | readonly ExecutionPhase[], note?: string,
-  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {},
+  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; components?: readonly ComponentChange[] } = {},
 ): Promise<Date | undefined> {
   return (await applyPhaseRows(db, [uuid], from, to, note, opts))[0]?.modified;
 }

@@ -15,11 +15,24 @@ export interface StoredOutput {
  * executable ended) is never replaced by a later live one, which could only be empty or stale.
  */
 export async function saveOutput(db: Db, executionUuid: string, stream: OutputStream, content: Buffer, totalBytes: number, final: boolean): Promise<void> {
+  await saveOutputs(db, executionUuid, [{ stream, content, totalBytes }], final);
+}
+
+export interface CapturedStream {
+  stream: OutputStream;
+  content: Buffer;
+  totalBytes: number;
+}
+
+/** saveOutput for several streams of one execution, in one statement. */
+export async function saveOutputs(db: Db, executionUuid: string, captures: readonly CapturedStream[], final: boolean): Promise<void> {
+  if (captures.length === 0) return;
   await db.insertInto('execution_outputs')
-    .values({ execution_uuid: executionUuid, stream, content, total_bytes: totalBytes, final })
-    .onConflict((oc) => oc.columns(['execution_uuid', 'stream']).doUpdateSet({
-      content, total_bytes: totalBytes, final, captured_at: sql<Date>`clock_timestamp()`,
-    }).where('execution_outputs.final', '=', false))
+    .values(captures.map((c) => ({ execution_uuid: executionUuid, stream: c.stream, content: c.content, total_bytes: c.totalBytes, final })))
+    .onConflict((oc) => oc.columns(['execution_uuid', 'stream']).doUpdateSet((eb) => ({
+      content: eb.ref('excluded.content'), total_bytes: eb.ref('excluded.total_bytes'), final: eb.ref('excluded.final'),
+      captured_at: sql<Date>`clock_timestamp()`,
+    })).where('execution_outputs.final', '=', false))
     .execute();
 }
 

@@ -1,6 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { canTransition, componentEffects, releasesBookingAtOnce, type ExecutionPhase } from '@eb/schema';
+import {
+  canTransition, canTransitionComponent, componentEffects, releasesBookingAtOnce, type ExecutionPhase, type LifecyclePhase, type MessageItem,
+} from '@eb/schema';
 import type { Database } from '../schema.js';
+import { storableJson } from './json.js';
 
 /** Channel on which every committed phase change is announced (payload: execution uuid). */
 export const PHASE_CHANNEL = 'eb_execution_phase';
@@ -23,9 +26,26 @@ export async function applyPhase(
 }
 
 /**
+ * A change to one component, made in the same statement as its execution's move and only if that
+ * move is made: what a worker's pass learnt of the component on the platform since its last change.
+ */
+export interface ComponentChange {
+  uuid: string;
+  /** The component's phase as the pass knows it (compare-and-set when `path` moves it). */
+  from: LifecyclePhase;
+  /** Phases it passes through, each recorded with its note; empty to keep only state and messages. */
+  path: readonly LifecyclePhase[];
+  notes: readonly string[];
+  /** Its platform state, replacing what was kept for it. */
+  state?: Record<string, unknown>;
+  messages?: readonly MessageItem[];
+}
+
+/**
  * applyPhase, answering when each execution moved (its new `modified`). `to` may be a path of phases
  * passed through in one change (each recorded, in order); only its last may move components. `state`
- * is merged into the executions' platform state with the move.
+ * is merged into the executions' platform state with the move, and `components` are changed with it
+ * (see ComponentChange): the move's effect on components applies to those after their own change.
  */
 export async function applyPhaseRows(
   trx: Transaction<Database> | Kysely<Database>,
@@ -33,7 +53,7 @@ export async function applyPhaseRows(
   from: ExecutionPhase,
   to: ExecutionPhase | readonly ExecutionPhase[],
   note?: string,
-  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {},
+  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; components?: readonly ComponentChange[] } = {},
 ): Promise<{ uuid: string; modified: Date }[]> {
   const path = typeof to === 'string' ? [to] : [...to];
   path.forEach((p, i) => { if (!canTransition(i === 0 ? from : path[i - 1]!, p)) throw new Error(`illegal transition ${from} -> ${path.join(' -> ')}`); });
@@ -44,11 +64,15 @@ export async function applyPhaseRows(
   // Which phases give the booking back at once is the state machine's (bookingRelease in @eb/schema).
   const releaseHold = releasesBookingAtOnce(path.at(-2) ?? from, last);
   const onlyIfEnded = opts.onlyIfEnded ?? false;
-  const state = opts.state ? JSON.stringify(opts.state) : null;
+  const changes = (opts.components ?? []).map((c) => withEffect(c, effect, note));
+  const states = Object.fromEntries(changes.filter((c) => c.state).map((c) => [c.uuid, c.state]));
+  const patch = opts.state || changes.some((c) => c.state) ? storableJson({ ...opts.state, ...states }) : null;
+  const changed = changes.length ? changedComponents(changes) : sql``;
   // Parts that would change nothing are left out: a bookings update, even of no row, runs its triggers.
   const components = effect ? sql`, components_moved as (
       update components set phase = ${effect.to}
       where execution_uuid in (select uuid from moved) and phase = any(${[...effect.from]}::text[])
+        and uuid <> all(${changes.map((c) => c.uuid)}::uuid[])
       returning uuid, execution_uuid
     ), components_recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)
@@ -62,16 +86,54 @@ export async function applyPhaseRows(
   const { rows } = await sql<{ uuid: string; modified: Date }>`
     with moved as (
       update executions set phase = ${last}, modified = clock_timestamp(),
-        platform_state = platform_state || coalesce(${state}::jsonb, '{}'::jsonb)
+        platform_state = platform_state || coalesce(${patch}::jsonb, '{}'::jsonb)
       where uuid = any(${uuids}::uuid[]) and phase = ${from} and (not ${onlyIfEnded} or release_start <= clock_timestamp())
       returning uuid, modified
     ), recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)
       select m.uuid, null, p.phase, ${note ?? null}
       from moved m, unnest(${path}::text[]) with ordinality as p(phase, n) order by m.uuid, p.n
-    )${components}${released}
+    )${changed}${components}${released}
     select uuid, modified, pg_notify(${PHASE_CHANNEL}, uuid::text) from moved`.execute(trx);
   return rows.map((r) => ({ uuid: r.uuid, modified: r.modified }));
+}
+
+type EffectedChange = ComponentChange & { path: LifecyclePhase[]; notes: string[] };
+
+/**
+ * A component change with the move's effect on components after it (a component made ready just before
+ * a failure is cancelled with the rest), each phase of its path with its note.
+ */
+function withEffect(c: ComponentChange, effect: { from: readonly LifecyclePhase[]; to: LifecyclePhase } | undefined, note: string | undefined): EffectedChange {
+  const path = [...c.path];
+  const notes = path.map((_p, i) => c.notes[i] ?? c.notes.at(-1) ?? '');
+  const reached = path.at(-1) ?? c.from;
+  if (effect && effect.from.includes(reached) && reached !== effect.to) {
+    path.push(effect.to);
+    notes.push(note ?? notes.at(-1) ?? '');
+  }
+  path.forEach((p, i) => {
+    if (!canTransitionComponent(i === 0 ? c.from : path[i - 1]!, p)) throw new Error(`illegal component transition ${c.from} -> ${path.join(' -> ')}`);
+  });
+  return { ...c, path, notes };
+}
+
+/** The CTEs that apply component changes (compare-and-set on each one's phase) with their history. */
+function changedComponents(changes: readonly EffectedChange[]) {
+  const rows = storableJson(changes.map((c) => ({ uuid: c.uuid, from: c.from, path: c.path, notes: c.notes, messages: c.messages ?? [] })));
+  return sql`, changes as (
+      select * from jsonb_to_recordset(${rows}::jsonb) as x(uuid uuid, "from" text, path text[], notes text[], messages jsonb)
+    ), changed as (
+      update components c set phase = coalesce(x.path[cardinality(x.path)], c.phase), messages = c.messages || x.messages
+      from changes x
+      where c.uuid = x.uuid and c.execution_uuid in (select uuid from moved) and (cardinality(x.path) = 0 or c.phase = x."from")
+      returning c.uuid, c.execution_uuid
+    ), changed_recorded as (
+      insert into phase_history (execution_uuid, component_uuid, phase, note)
+      select ch.execution_uuid, ch.uuid, p.phase, x.notes[p.n]
+      from changed ch join changes x on x.uuid = ch.uuid, unnest(x.path) with ordinality as p(phase, n) order by ch.uuid, p.n
+      on conflict do nothing
+    )`;
 }
 
 /**

@@ -53,8 +53,12 @@ async function begin(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING'
   const s = await statusStarting(pass, ctx);
   const ready = isReady(ctx, s.status);
   const out = { state: { ...made.state, ...s.state, ...(s.status === 'available' && s.access?.length ? { access: s.access } : {}) }, messages: [...(made.messages ?? []), ...(s.messages ?? [])] };
-  const path: LifecyclePhase[] = ready ? ['PREPARING', 'AVAILABLE'] : ['PREPARING'];
-  if (!(await pass.moveComponent(c, path, ready && c.role === 'executable' ? 'running' : ready ? 'ready' : 'preparing', { ctx, out, whilePhase: phase }))) {
+  if (ready) {
+    // Stored with the execution's next move (or once this action ends), only while it is still in `phase`.
+    pass.carryMove(c, ['PREPARING', 'AVAILABLE'], c.role === 'executable' ? 'running' : 'ready', { ctx, out, whilePhase: phase, made: true });
+    return true;
+  }
+  if (!(await pass.moveComponent(c, 'PREPARING', 'preparing', { ctx, out, whilePhase: phase }))) {
     await platform.release(ctx).catch((err: unknown) => logger.warn({ uuid: pass.uuid, err: (err as Error).message }, 'late release failed'));
     return false;
   }
@@ -67,16 +71,16 @@ async function lookAgain(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPAR
   const ctx = pass.contextFor(c);
   const s = await statusStarting(pass, ctx);
   if (s.status === 'failed') {
-    await pass.save(ctx, s);
+    pass.save(ctx, s);
     await failPreparing(pass, c, phase, s.reason);
     return 'failed';
   }
   if (!isReady(ctx, s.status)) {
-    await pass.save(ctx, s);
+    pass.save(ctx, s);
     return s.started ? 'progress' : 'none';
   }
   const out = { state: { ...s.state, ...(s.status === 'available' && s.access?.length ? { access: s.access } : {}) }, ...(s.messages ? { messages: s.messages } : {}) };
-  await pass.moveComponent(c, 'AVAILABLE', c.role === 'executable' ? 'running' : 'ready', { ctx, out });
+  pass.carryMove(c, ['AVAILABLE'], c.role === 'executable' ? 'running' : 'ready', { ctx, out });
   return 'progress';
 }
 
@@ -113,13 +117,13 @@ export async function releaseComponents(pass: Pass, finishing: boolean): Promise
     const r = await pass.deps.platform.release(ctx);
     if (!r.done) {
       if (finishing && underWay) await pass.moveComponent(c, 'RELEASING', 'releasing', { ctx, out: r });
-      else await pass.save(ctx, r);
+      else pass.save(ctx, r);
       return false;
     }
     // Released at once: RELEASING and COMPLETED in one change.
     const out = { state: { ...r.state, released: true }, ...(r.messages ? { messages: r.messages } : {}) };
-    if (finishing && (underWay || c.phase === 'RELEASING')) await pass.moveComponent(c, underWay ? ['RELEASING', 'COMPLETED'] : 'COMPLETED', 'released', { ctx, out });
-    else await pass.save(ctx, out);
+    if (finishing && (underWay || c.phase === 'RELEASING')) pass.carryMove(c, underWay ? ['RELEASING', 'COMPLETED'] : ['COMPLETED'], 'released', { ctx, out });
+    else pass.save(ctx, out);
   }
   return true;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { envDurationMs, envInt } from '@eb/core';
-import { finishOutput, saveOutput, type Db } from '@eb/db';
+import { finishOutput, saveOutputs, type CapturedStream, type Db } from '@eb/db';
 import type { ComponentContext, OutputStream, PlatformAdapter } from '../platforms/adapter.js';
 import { MAX_NOTEBOOK_BYTES } from '../notebooks/fetch-notebook.js';
 
@@ -36,15 +36,19 @@ export function outputCapture(db: Db, platform: PlatformAdapter, s: OutputSettin
     const streams = e.outputs.filter((x): x is OutputStream => (platform.outputStreams ?? []).includes(x as OutputStream))
       // The executed notebook is whole only once the executable has ended: kept then, whole.
       .filter((x) => final || x !== 'notebook');
+    const captured: CapturedStream[] = [];
     for (const stream of streams) {
       try {
         const out = await platform.output(ctx, stream, stream === 'notebook' ? MAX_NOTEBOOK_BYTES : s.maxBytes);
-        if (out) await saveOutput(db, e.uuid, stream, out.content, out.totalBytes, final);
+        if (out) captured.push({ stream, content: out.content, totalBytes: out.totalBytes });
         else if (final) await finishOutput(db, e.uuid, stream);
       } catch (err) {
         logger.warn({ uuid: e.uuid, stream, err: (err as Error).message }, 'could not read the output');
       }
     }
+    // All streams in one statement: one round trip, and they are read back as of one instant.
+    await saveOutputs(db, e.uuid, captured, final)
+      .catch((err: unknown) => logger.warn({ uuid: e.uuid, err: (err as Error).message }, 'could not keep the output'));
   }
 
   return {

@@ -5,6 +5,7 @@ import {
   appendComponentMessages, appendExecutionMessages, moveComponent, recordTransfer, saveComponent, transitionExecutionAt,
   type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
+import { CarriedChanges, asComponentChange, type Carried } from './carried.js';
 import type { StepJob } from '@eb/core';
 import type { ComponentContext, PlatformAdapter, StepOutput } from '../platforms/adapter.js';
 import type { OutputCapture, OutputSettings } from './output.js';
@@ -38,6 +39,9 @@ export class Pass {
    * phase): what it holds in memory may then be out of date, and the next action reads it again.
    */
   stale = false;
+
+  /** Component changes not stored yet: they go with the next move of the execution, or by flush(). */
+  private readonly carried = new CarriedChanges();
 
   constructor(
     readonly record: ExecutionRecord,
@@ -77,10 +81,51 @@ export class Pass {
     };
   }
 
-  /** Keeps what the platform handed back: the component's state (merged) and its messages. */
-  async save(ctx: ComponentContext, out: StepOutput): Promise<void> {
+  /**
+   * Keeps what the platform handed back: the component's state (merged) and its messages, stored with
+   * the execution's next move or when the action ends.
+   */
+  save(ctx: ComponentContext, out: StepOutput): void {
     const state = this.merge(ctx, out) ? ctx.state : undefined;
-    await saveComponent(this.deps.db, this.uuid, ctx.component.uuid, state, out.messages);
+    this.carried.add(ctx.component, { ...(state ? { state } : {}), ...(out.messages?.length ? { messages: out.messages } : {}) });
+  }
+
+  /**
+   * Moves a component along `path` with what the platform answered, stored with the execution's next
+   * move (or when the action ends); `made` when this pass made it on the platform, so that it is
+   * released again if the change cannot be stored (the execution moved on meanwhile).
+   */
+  carryMove(c: ComponentRow, path: LifecyclePhase[], note: string, extra: { ctx: ComponentContext; out?: StepOutput; whilePhase?: ExecutionPhase; made?: boolean }): void {
+    const state = this.merge(extra.ctx, extra.out) ? extra.ctx.state : undefined;
+    this.carried.add(c, {
+      path, note, ...(state ? { state } : {}), ...(extra.out?.messages?.length ? { messages: extra.out.messages } : {}),
+      ...(extra.whilePhase ? { whilePhase: extra.whilePhase } : {}), made: extra.made ?? false,
+    });
+  }
+
+  /** Stores the carried component changes on their own, each its own compare-and-set. */
+  async flush(): Promise<void> {
+    for (const c of this.carried.take()) {
+      const change = asComponentChange(c);
+      if (!change.path.length) {
+        await saveComponent(this.deps.db, this.uuid, change.uuid, change.state, change.messages ? [...change.messages] : undefined);
+        continue;
+      }
+      const moved = await moveComponent(this.deps.db, change.uuid, [change.from], change.path, change.notes.at(-1), {
+        ...(change.state ? { state: change.state } : {}), ...(change.messages ? { messages: [...change.messages] } : {}),
+        ...(c.whilePhase ? { whilePhase: c.whilePhase } : {}),
+      });
+      if (!moved) await this.notKept([c]);
+    }
+  }
+
+  /** Carried changes the database refused: what is held is out of date, and what was made goes again. */
+  private async notKept(carried: Carried[]): Promise<void> {
+    this.stale = true;
+    for (const c of carried.filter((x) => x.made)) {
+      await this.deps.platform.release(this.contextFor(c.component))
+        .catch((err: unknown) => this.deps.logger.warn({ uuid: this.uuid, err: (err as Error).message }, 'late release failed'));
+    }
   }
 
   /** Merges a platform answer's state into the component's, here and in the record; true if there was any. */
@@ -97,24 +142,26 @@ export class Pass {
    */
   async keepOutput(ctx: ComponentContext, messages: MessageItem[] = []): Promise<void> {
     if (ctx.state.outputKept) {
-      if (messages.length) await this.save(ctx, { messages });
+      if (messages.length) this.save(ctx, { messages });
       return;
     }
     await this.outputs.final(ctx);
-    await this.save(ctx, { state: { outputKept: true }, messages });
+    this.save(ctx, { state: { outputKept: true }, messages });
   }
 
   /**
    * Moves the execution (compare-and-set on `from`, and with `onlyIfEnded` on its booked end as stored
    * now) to `to`, or through a path of phases in one change, keeping `state` in its platform state;
-   * false when it had moved on already (or its end was moved later). What the move does to the
-   * components (@eb/schema's componentEffects) is applied to the record here too.
+   * false when it had moved on already (or its end was moved later). The carried component changes go
+   * with it. What the move does to the components (@eb/schema's componentEffects) is applied to the
+   * record here too.
    */
   async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {}): Promise<boolean> {
     const path = typeof to === 'string' ? [to] : to;
-    const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, opts);
+    const carried = this.carried.take();
+    const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, { ...opts, components: carried.map(asComponentChange) });
     if (!modified) {
-      this.stale = true;
+      await this.notKept(carried);
       return false;
     }
     let previous = from;
@@ -136,6 +183,8 @@ export class Pass {
    * still in that phase. False when it did not move.
    */
   async moveComponent(c: ComponentRow, to: LifecyclePhase | LifecyclePhase[], note: string, extra: { ctx?: ComponentContext; out?: StepOutput; whilePhase?: ExecutionPhase } = {}): Promise<boolean> {
+    // Its compare-and-set is on the phase as stored: what is carried is stored first.
+    await this.flush();
     const state = extra.ctx && this.merge(extra.ctx, extra.out) ? extra.ctx.state : undefined;
     const moved = await moveComponent(this.deps.db, c.uuid, [c.phase], to, note, {
       ...(state ? { state } : {}),

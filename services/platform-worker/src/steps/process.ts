@@ -34,8 +34,13 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
     const phase = pass.execution.phase;
     const started = performance.now();
     try {
-      return await phaseActions[phase](pass);
+      const next = await phaseActions[phase](pass);
+      // What the action learnt of its components and did not store with a move is stored now.
+      await pass.flush();
+      return next;
     } catch (err) {
+      // Kept before the error counts: what was made on the platform must not be forgotten.
+      await pass.flush().catch((e: unknown) => logger.warn({ uuid: pass.uuid, err: (e as Error).message }, 'could not keep what the step learnt'));
       const errors = (job.data.phase === phase ? job.data.errors ?? 0 : 0) + 1;
       const reason = (err as Error).message;
       if (err instanceof PermanentPlatformError || errors >= MAX_ERRORS || phase === 'FAILED' || phase === 'CANCELLED') {

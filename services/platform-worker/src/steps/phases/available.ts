@@ -13,7 +13,7 @@ export async function available(pass: Pass): Promise<Next> {
   if (!exe) return endOfBooking(pass, end, lookAt(end));
   const ctx = pass.contextFor(exe);
   const s = await pass.deps.platform.status(ctx);
-  await pass.save(ctx, s);
+  pass.save(ctx, s);
   if (s.status === 'failed') {
     await pass.fail('AVAILABLE', [message('urn:platform-failure', 'ERROR', 'The executable failed: {reason}', { reason: s.reason })], exe);
     return again;

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { findExecution, transitionExecution, transitionExecutionAt, type ComponentChange, type ExecutionRecord } from '@eb/db';
+import { message } from '@eb/schema';
+import { startHarness, type Harness } from './harness.js';
+import { SimulatedPlatform } from '../src/platforms/simulated/index.js';
+
+// Component changes stored with their execution's move, in one statement: the worker's way of keeping
+// what it learnt of the components in fewer round trips. Nothing is half applied.
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness(new SimulatedPlatform({ prepareMs: 0, runMs: 0, releaseMs: 0 }));
+});
+afterAll(() => h.stop());
+
+async function waitingExecution(): Promise<ExecutionRecord> {
+  const uuid = await h.run({}, { enqueue: false });
+  expect(await transitionExecution(h.db.db, uuid, 'ACCEPTED', 'WAITING', 'test')).toBe(true);
+  return (await findExecution(h.db.db, uuid))!;
+}
+
+const ready = (r: ExecutionRecord, role: string, state: Record<string, unknown> = {}): ComponentChange => ({
+  uuid: r.components.find((c) => c.role === role)!.uuid, from: 'WAITING', path: ['PREPARING', 'AVAILABLE'], notes: ['made', 'ready'], state,
+  messages: [message('urn:test', 'INFO', 'made')],
+});
+
+const componentHistory = (r: ExecutionRecord, uuid: string) => r.history.filter((x) => x.component_uuid === uuid).map((x) => `${x.phase}:${x.note}`);
+
+describe('component changes carried by an execution move', () => {
+  test('move the components with the execution, each phase recorded with its note, their state and messages kept', async () => {
+    const r = await waitingExecution();
+    const exe = ready(r, 'executable', { containerId: 'abc' });
+    expect(await transitionExecutionAt(h.db.db, r.execution.uuid, 'WAITING', ['PREPARING', 'AVAILABLE'], 'available', { components: [exe] })).toBeDefined();
+    const after = (await findExecution(h.db.db, r.execution.uuid))!;
+    const c = after.components.find((x) => x.uuid === exe.uuid)!;
+    expect(c.phase).toBe('AVAILABLE');
+    expect(c.messages).toEqual([expect.objectContaining({ kind: 'urn:test' })]);
+    expect(componentHistory(after, exe.uuid)).toEqual(['WAITING:test', 'PREPARING:made', 'AVAILABLE:ready']);
+    expect((after.execution.platform_state as Record<string, unknown>)[exe.uuid]).toEqual({ containerId: 'abc' });
+  });
+
+  test('are not applied at all when the execution has moved on meanwhile (a cancel won)', async () => {
+    const r = await waitingExecution();
+    expect(await transitionExecution(h.db.db, r.execution.uuid, 'WAITING', 'CANCELLED', 'cancelled by the owner')).toBe(true);
+    const exe = ready(r, 'executable', { containerId: 'late' });
+    expect(await transitionExecutionAt(h.db.db, r.execution.uuid, 'WAITING', ['PREPARING', 'AVAILABLE'], 'available', { components: [exe] })).toBeUndefined();
+    const after = (await findExecution(h.db.db, r.execution.uuid))!;
+    expect(after.execution.phase).toBe('CANCELLED');
+    expect(after.components.every((c) => c.phase === 'CANCELLED')).toBe(true);
+    expect(after.components.find((c) => c.uuid === exe.uuid)!.messages).toEqual([]);
+    expect(after.execution.platform_state).toEqual({});
+  });
+
+  test('a component made ready just before a failure is cancelled with the rest, after its own phases', async () => {
+    const r = await waitingExecution();
+    const exe = ready(r, 'executable');
+    expect(await transitionExecutionAt(h.db.db, r.execution.uuid, 'WAITING', 'FAILED', 'failed', { components: [exe] })).toBeDefined();
+    const after = (await findExecution(h.db.db, r.execution.uuid))!;
+    expect(after.components.map((c) => c.phase)).toEqual(after.components.map(() => 'CANCELLED'));
+    expect(componentHistory(after, exe.uuid)).toEqual(['WAITING:test', 'PREPARING:made', 'AVAILABLE:ready', 'CANCELLED:failed']);
+  });
+
+  test('a change from a phase the component is no longer in leaves it as it is', async () => {
+    const r = await waitingExecution();
+    const stale: ComponentChange = { ...ready(r, 'executable'), from: 'PREPARING', path: ['AVAILABLE'], notes: ['ready'] };
+    expect(await transitionExecutionAt(h.db.db, r.execution.uuid, 'WAITING', 'PREPARING', 'preparing', { components: [stale] })).toBeDefined();
+    const after = (await findExecution(h.db.db, r.execution.uuid))!;
+    expect(after.components.find((c) => c.uuid === stale.uuid)!.phase).toBe('WAITING');
+  });
+
+  test('an illegal component path is refused before anything is written', async () => {
+    const r = await waitingExecution();
+    const illegal: ComponentChange = { ...ready(r, 'executable'), path: ['COMPLETED'], notes: ['skipped'] };
+    await expect(transitionExecutionAt(h.db.db, r.execution.uuid, 'WAITING', 'PREPARING', 'preparing', { components: [illegal] })).rejects.toThrow(/illegal component transition/);
+    expect((await findExecution(h.db.db, r.execution.uuid))!.execution.phase).toBe('WAITING');
+  });
+
+  test('a batch run with nothing to wait for, its components carried by the execution\'s moves, records all it did', async () => {
+    const uuid = await h.run({});
+    const r = await h.ended(uuid);
+    expect(r.execution.phase).toBe('COMPLETED');
+    for (const c of r.components) {
+      expect(componentHistory(r, c.uuid).map((x) => x.split(':')[0])).toEqual(['WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);
+    }
+    const exe = r.components.find((c) => c.role === 'executable')!;
+    expect((r.execution.platform_state as Record<string, Record<string, unknown>>)[exe.uuid]).toEqual(expect.objectContaining({ outputKept: true }));
+    expect(exe.messages).toContainEqual(expect.objectContaining({ kind: 'urn:exit-code' }));
+  });
+});
