@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { preparingPool } from './prepared.js';
 
 // bigint columns (available_ms) fit in a double for any duration we book.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
@@ -38,6 +39,6 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   // drops the broken client and connects anew when the database is back.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => { client.on('error', () => undefined); });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, pool, close: () => db.destroy() };
 }

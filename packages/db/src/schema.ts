@@ -101,6 +101,8 @@ export interface BookingsTable {
   /** Set while the booking is only held by a live offer; null once accepted. */
   hold_until: Timestamp | null;
   released_at: Timestamp | null;
+  /** False while its release is still counted in the capacity buckets (countReleases, migration 0013). */
+  release_counted: Generated<boolean>;
 }
 
 /** Use of a platform per one-minute bucket, kept by triggers on `bookings` (migration 0003). */

@@ -28,7 +28,7 @@ function calendarOf(used: Used[], now: number, horizonMs = settings.horizonMs + 
   }
   const starts = [...perBucket.keys()].sort((a, b) => a - b);
   return new FreeCalendar({
-    now: new Date(now), capacity, bucketMs: BUCKET_MS, starts, lapsedHolds: false,
+    now: new Date(now), capacity, bucketMs: BUCKET_MS, starts, lapsedHolds: false, uncountedReleases: false,
     free: {
       cores: starts.map((t) => capacity.cores - perBucket.get(t)!.cores),
       memoryGib: starts.map((t) => capacity.memoryGib - perBucket.get(t)!.memoryGib),

@@ -10,6 +10,7 @@ import * as m0008 from './0008_owner_open_offers.js';
 import * as m0010 from './0010_platform_abilities.js';
 import * as m0011 from './0011_notebook_output.js';
 import * as m0012 from './0012_transfer_history.js';
+import * as m0013 from './0013_counted_releases.js';
 
 // Forward-only and versioned: a new migration is a new file added here, never an edit of an old one.
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0010_platform_abilities': m0010,
   '0011_notebook_output': m0011,
   '0012_transfer_history': m0012,
+  '0013_counted_releases': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

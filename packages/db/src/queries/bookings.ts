@@ -4,14 +4,31 @@ import type { Database } from '../schema.js';
 
 type Executor = Db | Transaction<Database>;
 
-export async function releaseBookings(trx: Executor, executionUuids: string[]): Promise<void> {
+/**
+ * Gives bookings back. With `countLater`, the capacity buckets keep counting them until countReleases:
+ * releases of executions that ran, which would otherwise all wait on the same bucket rows.
+ */
+export async function releaseBookings(trx: Executor, executionUuids: string[], opts: { countLater?: boolean } = {}): Promise<void> {
   if (executionUuids.length === 0) return;
   await trx
     .updateTable('bookings')
-    .set({ released_at: sql<Date>`clock_timestamp()` })
+    .set({ released_at: sql<Date>`clock_timestamp()`, release_counted: !opts.countLater })
     .where('execution_uuid', 'in', executionUuids)
     .where('released_at', 'is', null)
     .execute();
+}
+
+/**
+ * Takes the releases not yet counted off the capacity buckets, up to `limit` at once, in one statement
+ * (so each bucket row is written once for all of them); the number counted. Runs anywhere at once:
+ * each takes releases the others have not locked.
+ */
+export async function countReleases(db: Db, platform: string, limit = 500): Promise<number> {
+  const r = await sql`
+    update bookings set release_counted = true
+    where id in (select id from bookings where platform = ${platform} and not release_counted order by id limit ${limit} for update skip locked)`
+    .execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }
 
 export async function confirmBooking(trx: Executor, executionUuid: string): Promise<void> {

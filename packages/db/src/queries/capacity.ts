@@ -27,17 +27,20 @@ export interface CalendarSnapshot {
   free: { cores: number[]; memoryGib: number[]; storageGib: number[] };
   /** Some offers on the platform have lapsed but still hold capacity until they are expired. */
   lapsedHolds: boolean;
+  /** Some bookings were given back but are still counted until countReleases. */
+  uncountedReleases: boolean;
 }
 
 /** Reads what is free on a platform over [now, now + spanMs), in one round trip; undefined for an unknown platform. */
 export async function readCalendar(db: Db | Transaction<Database>, platform: string, spanMs: number): Promise<CalendarSnapshot | undefined> {
   const { rows } = await sql<{
     now: Date; bucket_ms: number; name: string; cores: number; memory_gib: number; storage_gib: number;
-    starts: number[] | null; cores_free: number[] | null; memory_free: number[] | null; storage_free: number[] | null; lapsed: boolean;
+    starts: number[] | null; cores_free: number[] | null; memory_free: number[] | null; storage_free: number[] | null; lapsed: boolean; uncounted: boolean;
   }>`
     with clock as (select clock_timestamp() as now)
     select c.now, extract(epoch from eb_bucket_width())::float8 * 1000 as bucket_ms, p.name, p.cores, p.memory_gib, p.storage_gib, b.starts, b.cores_free, b.memory_free, b.storage_free,
-      exists (select 1 from executions e where e.phase = 'OFFERED' and e.expires <= c.now and e.platform = p.name) as lapsed
+      exists (select 1 from executions e where e.phase = 'OFFERED' and e.expires <= c.now and e.platform = p.name) as lapsed,
+      exists (select 1 from bookings k where k.platform = p.name and not k.release_counted) as uncounted
     from platforms p cross join clock c
     left join lateral (
       select array_agg((extract(epoch from bucket) * 1000)::float8 order by bucket) as starts,
@@ -59,6 +62,7 @@ export async function readCalendar(db: Db | Transaction<Database>, platform: str
     starts: r.starts ?? [],
     free: { cores: r.cores_free ?? [], memoryGib: r.memory_free ?? [], storageGib: r.storage_free ?? [] },
     lapsedHolds: r.lapsed,
+    uncountedReleases: r.uncounted,
   };
 }
 
@@ -105,7 +109,7 @@ export async function capacityCountMismatches(db: Db, platform: string): Promise
     with actual as (
       select bucket, sum(cores)::int as cores, sum(memory)::int as memory, sum(storage)::int as storage from (
         select grp, t as bucket, max(cores) as cores, max(memory_gib) as memory, max(storage_gib) as storage
-        from bookings, eb_buckets_of(during) t where platform = ${platform} and released_at is null group by grp, t
+        from bookings, eb_buckets_of(during) t where platform = ${platform} and eb_counted_live(released_at, release_counted) group by grp, t
       ) g group by bucket
     )
     select coalesce(c.bucket, a.bucket) as bucket, coalesce(c.cores_used, 0) as counted, coalesce(a.cores, 0) as actual

@@ -202,8 +202,9 @@ export async function expireOffers(db: Db, limit = 500, platform?: string): Prom
   return applyPhase(db, rows.map((d) => d.uuid), 'OFFERED', 'EXPIRED', 'offer expired');
 }
 
+/** Gives back an accepted execution's booking once the platform released its part; counted later (countReleases). */
 export async function releaseExecutionBookings(db: Db, uuid: string): Promise<void> {
-  await releaseBookings(db, [uuid]);
+  await releaseBookings(db, [uuid], { countLater: true });
 }
 
 export interface ActiveExecution {

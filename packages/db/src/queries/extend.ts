@@ -4,6 +4,7 @@ import type { Db } from '../connect.js';
 import type { Database } from '../schema.js';
 import { findPlatform, type PlatformCapacity } from './platforms.js';
 import { isCapacityConflict } from './capacity.js';
+import { countReleases } from './bookings.js';
 import { expireOffers } from './executions.js';
 import { PHASE_CHANNEL } from './phase.js';
 
@@ -50,8 +51,9 @@ export async function extensionShortfall(
 export async function extendAvailable(db: Db, uuid: string, availableMs: number, note: string): Promise<ExtendOutcome> {
   const first = await db.selectFrom('executions').select('platform').where('uuid', '=', uuid).executeTakeFirst();
   if (!first) return { outcome: 'not-found' };
-  // Holds that lapsed still count until expired: give them back first.
+  // Holds that lapsed still count until expired, and releases until counted: give them back first.
   await expireOffers(db, 1000, first.platform);
+  await countReleases(db, first.platform);
   let shortfall: ExtendOutcome | undefined;
   try {
     return await db.transaction().execute(async (trx): Promise<ExtendOutcome> => {

@@ -3,6 +3,7 @@ import type { ExecutionPhase, MessageItem } from '@eb/schema';
 import type { Db } from '../connect.js';
 import type { ComponentRole, Database } from '../schema.js';
 import { isCapacityConflict, readCalendar, type CalendarSnapshot } from './capacity.js';
+import { countReleases } from './bookings.js';
 import { lockPlatformPlanning, type PlatformCapacity } from './platforms.js';
 import { PHASE_CHANNEL } from './phase.js';
 import { expireOffers } from './executions.js';
@@ -164,6 +165,8 @@ export async function planAndInsertOfferSet(
         let calendar = await readCalendar(ex, platform, horizonMs);
         // Holds that lapsed still count until expired: give them back first, so they can be offered again.
         if (calendar?.lapsedHolds && (await expireOffers(db, 1000, platform)).length) calendar = await readCalendar(ex, platform, horizonMs);
+        // So do releases of executions that have ended, until counted.
+        if (calendar?.uncountedReleases && (await countReleases(db, platform))) calendar = await readCalendar(ex, platform, horizonMs);
         const last = i === horizonsMs.length - 1 || !calendar;
         set = plan(calendar && { capacity: calendar.capacity, calendar, now: calendar.now, horizonMs }, last);
         if (!calendar && !set) throw new Error('planner returned no offer set for an unknown platform');

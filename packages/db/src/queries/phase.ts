@@ -79,8 +79,11 @@ export async function applyPhaseRows(
       select execution_uuid, uuid, ${effect.to}, ${note ?? null} from components_moved
       on conflict do nothing
     )` : sql``;
+  // An offer's hold is counted off at once (a planner may want it now); what an execution booked and
+  // used is counted off in batches (countReleases), so that completions do not queue on bucket rows.
+  const countNow = from === 'OFFERED';
   const released = releaseHold ? sql`, released as (
-      update bookings set released_at = clock_timestamp()
+      update bookings set released_at = clock_timestamp(), release_counted = ${countNow}
       where execution_uuid in (select uuid from moved) and released_at is null
     )` : sql``;
   const { rows } = await sql<{ uuid: string; modified: Date }>`

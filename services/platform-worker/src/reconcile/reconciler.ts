@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { expireOffers, listOwedExecutions, pruneCapacityBuckets, type Db } from '@eb/db';
+import { countReleases, expireOffers, listOwedExecutions, pruneCapacityBuckets, type Db } from '@eb/db';
 import { stepJobId, wakeExecution, type StepJob } from '@eb/core';
 
 export interface ReconcileReport {
@@ -12,11 +12,13 @@ export interface ReconcileReport {
  * PostgreSQL says which executions are owed work; Redis only carries their jobs. This finds owed
  * executions with no live job (Redis flushed or restarted, a worker killed between commit and wake) and
  * adds it again, brings forward one sleeping past a start that was moved earlier, expires lapsed
- * offers, and drops empty capacity buckets of days gone by. Safe to run from every worker at once: the
+ * offers, counts releases off the capacity buckets, and drops empty capacity buckets of days gone by. Safe to run from every worker at once: the
  * job's id is the execution's. Only the platform's own executions: another platform's are its workers'.
  */
 export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger): Promise<ReconcileReport> {
   const expired = await expireOffers(db);
+  // Releases left uncounted (a worker stopped before its early-start pass) are counted here at the latest.
+  await countReleases(db, platform);
   await pruneCapacityBuckets(db, platform);
   let enqueued = 0;
   for (const { uuid, phase, prepare_start } of await listOwedExecutions(db, platform)) {

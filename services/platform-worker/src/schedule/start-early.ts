@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { message } from '@eb/schema';
-import { earlyStartCandidates, moveBookedStart, readCalendar, type Db, type EarlyCandidate } from '@eb/db';
+import { countReleases, earlyStartCandidates, moveBookedStart, readCalendar, type Db, type EarlyCandidate } from '@eb/db';
 import { FreeCalendar, wakeExecution, type StepJob } from '@eb/core';
 
 type TimedCalendar = FreeCalendar & { now: number };
@@ -59,6 +59,9 @@ export class EarlyStarter {
 
   /** One pass; returns how many executions were moved earlier. */
   async runOnce(): Promise<number> {
+    // What ended executions gave back is counted off the buckets here, many at once: pokes come with
+    // each completion, and those that come while a pass runs make one pass after it.
+    await countReleases(this.db, this.platform);
     const { now, candidates } = await earlyStartCandidates(this.db, this.platform);
     if (candidates.length === 0) return 0;
     // Read a little further than the latest end, for the time that passes meanwhile.
