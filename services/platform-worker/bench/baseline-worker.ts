@@ -16,6 +16,8 @@ const worker = new Worker<ChainJob>('bench-chains', async (job) => {
     await queue.add('step', { id, step: step + 1 }, { jobId: `${id}.${step + 1}`, removeOnComplete: true });
   }
 }, { connection: redisConnection(envString('REDIS_URL')), prefix, concurrency: envInt('EB_WORKER_CONCURRENCY', 50) });
+await worker.waitUntilReady();
+process.send?.('ready');
 process.on('SIGTERM', () => {
   void worker.close().then(() => queue.close()).then(() => database.close()).then(() => process.exit(0));
 });

@@ -35,10 +35,22 @@ function spawnWorkers(script: string, env: Record<string, string>): ChildProcess
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const children = Array.from({ length: WORKERS }, (_, i) => spawn(process.execPath, [...profile, script], {
     env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, PORT: String(18_400 + i), LOG_LEVEL: 'warn', EB_MIGRATE_ON_START: 'false', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   }));
   spawned.push(...children);
   return children;
+}
+/** Waits until every worker answers /readyz (connected, its BullMQ worker running): the burst starts on ready workers. */
+async function ready(count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let i = 0; i < count; i++) {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${18_400 + i}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`worker ${i} was not ready within a minute`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 const stopAll = (children: ChildProcess[]) => Promise.all(children.map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); })));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
@@ -57,7 +69,7 @@ async function broker() {
   const logger = pino({ level: 'silent' });
   const sets = await storeSeparateOffers(database.db, platform, Array.from({ length: N }, () => ({ prepareMs: 30_000, durationMs: 600_000 })));
   const uuids = sets.map((s) => s.offers[0]!.uuid);
-  await new Promise((r) => setTimeout(r, 2000)); // the workers connect
+  await ready(workers.length);
   const started = Date.now();
   let next = 0;
   await Promise.all(Array.from({ length: ACCEPTORS }, async () => {
@@ -97,7 +109,8 @@ async function baseline() {
   const workers = spawnWorkers(here('./baseline-worker.js'), { EB_QUEUE_PREFIX: prefix, BENCH_STEPS: String(STEPS), EB_WORKER_CONCURRENCY: '50' });
   const conn = redisConnection(redisUrl);
   const queue = new Queue<ChainJob>('bench-chains', { connection: conn, prefix });
-  await new Promise((r) => setTimeout(r, 2000)); // the workers connect
+  // Each baseline worker says so once its BullMQ worker is connected.
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const started = Date.now();
   await queue.addBulk(Array.from({ length: N }, (_, id) => ({ name: 'step', data: { id, step: 0 }, opts: { jobId: `${id}.0`, removeOnComplete: true } })));
   while ((await countBaselineChainsAt(database.db, STEPS)) < N) await new Promise((r) => setTimeout(r, 20));

@@ -36,6 +36,8 @@ export interface ComponentChange {
   /** Phases it passes through, each recorded with its note; empty to keep only state and messages. */
   path: readonly LifecyclePhase[];
   notes: readonly string[];
+  /** When each phase was reached, relative to the other changes (history is recorded in this order). */
+  order?: readonly number[];
   /** Its platform state, replacing what was kept for it. */
   state?: Record<string, unknown>;
   messages?: readonly MessageItem[];
@@ -43,7 +45,7 @@ export interface ComponentChange {
 
 /**
  * applyPhase, answering when each execution moved (its new `modified`). `to` may be a path of phases
- * passed through in one change (each recorded, in order); only its last may move components. `state`
+ * passed through in one change (each recorded, in order); only one of them may move components. `state`
  * is merged into the executions' platform state with the move, and `components` are changed with it
  * (see ComponentChange): the move's effect on components applies to those after their own change.
  */
@@ -57,10 +59,11 @@ export async function applyPhaseRows(
 ): Promise<{ uuid: string; modified: Date }[]> {
   const path = typeof to === 'string' ? [to] : [...to];
   path.forEach((p, i) => { if (!canTransition(i === 0 ? from : path[i - 1]!, p)) throw new Error(`illegal transition ${from} -> ${path.join(' -> ')}`); });
-  if (path.slice(0, -1).some((p) => componentEffects[p])) throw new Error(`only the last phase of ${path.join(' -> ')} may move components`);
+  const moving = path.filter((p) => componentEffects[p]);
+  if (moving.length > 1) throw new Error(`only one phase of ${path.join(' -> ')} may move components`);
   if (uuids.length === 0) return [];
   const last = path.at(-1)!;
-  const effect = componentEffects[last];
+  const effect = moving[0] && componentEffects[moving[0]];
   // Which phases give the booking back at once is the state machine's (bookingRelease in @eb/schema).
   const releaseHold = releasesBookingAtOnce(path.at(-2) ?? from, last);
   const onlyIfEnded = opts.onlyIfEnded ?? false;
@@ -101,7 +104,7 @@ export async function applyPhaseRows(
   return rows.map((r) => ({ uuid: r.uuid, modified: r.modified }));
 }
 
-type EffectedChange = ComponentChange & { path: LifecyclePhase[]; notes: string[] };
+type EffectedChange = ComponentChange & { path: LifecyclePhase[]; notes: string[]; order: number[] };
 
 /**
  * A component change with the move's effect on components after it (a component made ready just before
@@ -110,22 +113,24 @@ type EffectedChange = ComponentChange & { path: LifecyclePhase[]; notes: string[
 function withEffect(c: ComponentChange, effect: { from: readonly LifecyclePhase[]; to: LifecyclePhase } | undefined, note: string | undefined): EffectedChange {
   const path = [...c.path];
   const notes = path.map((_p, i) => c.notes[i] ?? c.notes.at(-1) ?? '');
+  const order = path.map((_p, i) => c.order?.[i] ?? i);
   const reached = path.at(-1) ?? c.from;
   if (effect && effect.from.includes(reached) && reached !== effect.to) {
     path.push(effect.to);
     notes.push(note ?? notes.at(-1) ?? '');
+    order.push(Number.MAX_SAFE_INTEGER);
   }
   path.forEach((p, i) => {
     if (!canTransitionComponent(i === 0 ? c.from : path[i - 1]!, p)) throw new Error(`illegal component transition ${c.from} -> ${path.join(' -> ')}`);
   });
-  return { ...c, path, notes };
+  return { ...c, path, notes, order };
 }
 
 /** The CTEs that apply component changes (compare-and-set on each one's phase) with their history. */
 function changedComponents(changes: readonly EffectedChange[]) {
-  const rows = storableJson(changes.map((c) => ({ uuid: c.uuid, from: c.from, path: c.path, notes: c.notes, messages: c.messages ?? [] })));
+  const rows = storableJson(changes.map((c) => ({ uuid: c.uuid, from: c.from, path: c.path, notes: c.notes, ord: c.order, messages: c.messages ?? [] })));
   return sql`, changes as (
-      select * from jsonb_to_recordset(${rows}::jsonb) as x(uuid uuid, "from" text, path text[], notes text[], messages jsonb)
+      select * from jsonb_to_recordset(${rows}::jsonb) as x(uuid uuid, "from" text, path text[], notes text[], ord float8[], messages jsonb)
     ), changed as (
       update components c set phase = coalesce(x.path[cardinality(x.path)], c.phase), messages = c.messages || x.messages
       from changes x
@@ -134,7 +139,7 @@ function changedComponents(changes: readonly EffectedChange[]) {
     ), changed_recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)
       select ch.execution_uuid, ch.uuid, p.phase, x.notes[p.n]
-      from changed ch join changes x on x.uuid = ch.uuid, unnest(x.path) with ordinality as p(phase, n) order by ch.uuid, p.n
+      from changed ch join changes x on x.uuid = ch.uuid, unnest(x.path) with ordinality as p(phase, n) order by x.ord[p.n], ch.uuid, p.n
       on conflict do nothing
     )`;
 }

@@ -9,6 +9,8 @@ export interface Carried {
   before: LifecyclePhase;
   path: LifecyclePhase[];
   notes: string[];
+  /** When each phase of `path` was reached, counted across the pass's changes. */
+  order: number[];
   /** Its whole platform state, to replace what is stored. */
   state?: Record<string, unknown>;
   messages: MessageItem[];
@@ -34,6 +36,7 @@ export interface CarryChange {
  */
 export class CarriedChanges {
   private readonly byUuid = new Map<string, Carried>();
+  private reached = 0;
 
   get size(): number {
     return this.byUuid.size;
@@ -41,10 +44,11 @@ export class CarriedChanges {
 
   add(component: ComponentRow, change: CarryChange): void {
     const c = this.byUuid.get(component.uuid)
-      ?? { component, before: component.phase, path: [], notes: [], messages: [], made: false };
+      ?? { component, before: component.phase, path: [], notes: [], order: [], messages: [], made: false };
     for (const p of change.path ?? []) {
       c.path.push(p);
       c.notes.push(change.note ?? '');
+      c.order.push(this.reached++);
     }
     if (change.path?.length) component.phase = change.path.at(-1)!;
     if (change.state) c.state = change.state;
@@ -69,6 +73,7 @@ export function asComponentChange(c: Carried): ComponentChange {
     from: c.path.length ? c.before : c.component.phase,
     path: c.path,
     notes: c.notes,
+    order: c.order,
     ...(c.state ? { state: c.state } : {}),
     ...(c.messages.length ? { messages: c.messages } : {}),
   };

@@ -5,13 +5,15 @@ import type { Pass } from './pass.js';
 import { dependenciesOf, inPrepareOrder, inReleaseOrder, waitsForStart } from './dependencies.js';
 
 export type Prepared = 'available' | 'failed' | 'pending';
+/** The execution's phase as stored while its components are prepared (ACCEPTED: on its first look). */
+export type Preparing = 'ACCEPTED' | 'WAITING' | 'PREPARING';
 
 /**
  * Prepares components in dependency order, going round again while that makes progress (a component
  * that became available lets the next one start at once): 'available' once the executable is in
  * service, 'failed' when one failed (the execution has then failed) or the execution moved on.
  */
-export async function prepareComponents(pass: Pass, phase: 'WAITING' | 'PREPARING'): Promise<Prepared> {
+export async function prepareComponents(pass: Pass, phase: Preparing): Promise<Prepared> {
   for (let round = 0; round < 4; round++) {
     const r = await prepareRound(pass, phase);
     if (r.result !== 'pending' || !r.progress) return r.result;
@@ -19,7 +21,7 @@ export async function prepareComponents(pass: Pass, phase: 'WAITING' | 'PREPARIN
   return 'pending';
 }
 
-async function prepareRound(pass: Pass, phase: 'WAITING' | 'PREPARING'): Promise<{ result: Prepared; progress: boolean }> {
+async function prepareRound(pass: Pass, phase: Preparing): Promise<{ result: Prepared; progress: boolean }> {
   const started = Date.now() >= pass.execution.prepare_start.getTime();
   let progress = false;
   for (const c of inPrepareOrder(pass.record)) {
@@ -45,29 +47,25 @@ async function prepareRound(pass: Pass, phase: 'WAITING' | 'PREPARING'): Promise
  * made only while the execution is still in `phase`: a cancel may have come, and its release run, while
  * the platform was making this; then what was just made is released, or it would outlive the execution.
  */
-async function begin(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING'): Promise<boolean> {
-  const { platform, logger } = pass.deps;
+async function begin(pass: Pass, c: ComponentRow, phase: Preparing): Promise<boolean> {
+  const { platform } = pass.deps;
   const ctx = pass.contextFor(c);
   const made = await platform.prepare(ctx);
   Object.assign(ctx.state, made.state);
   const s = await statusStarting(pass, ctx);
   const ready = isReady(ctx, s.status);
   const out = { state: { ...made.state, ...s.state, ...(s.status === 'available' && s.access?.length ? { access: s.access } : {}) }, messages: [...(made.messages ?? []), ...(s.messages ?? [])] };
-  if (ready) {
-    // Stored with the execution's next move (or once this action ends), only while it is still in `phase`.
-    pass.carryMove(c, ['PREPARING', 'AVAILABLE'], c.role === 'executable' ? 'running' : 'ready', { ctx, out, whilePhase: phase, made: true });
-    return true;
-  }
-  if (!(await pass.moveComponent(c, 'PREPARING', 'preparing', { ctx, out, whilePhase: phase }))) {
-    await platform.release(ctx).catch((err: unknown) => logger.warn({ uuid: pass.uuid, err: (err as Error).message }, 'late release failed'));
-    return false;
-  }
+  // Stored with the execution's next move (or once this action ends), only while it is still in
+  // `phase`; if it has moved on, what was just made is released again.
+  pass.carryMove(c, ready ? ['PREPARING', 'AVAILABLE'] : ['PREPARING'], ready && c.role === 'executable' ? 'running' : ready ? 'ready' : 'preparing', {
+    ctx, out, whilePhase: phase, made: true,
+  });
   if (s.status === 'failed') await failPreparing(pass, c, phase, s.reason);
   return s.status !== 'failed';
 }
 
 /** A component under preparation: AVAILABLE once the platform says so; 'failed' if it failed. */
-async function lookAgain(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING'): Promise<'failed' | 'progress' | 'none'> {
+async function lookAgain(pass: Pass, c: ComponentRow, phase: Preparing): Promise<'failed' | 'progress' | 'none'> {
   const ctx = pass.contextFor(c);
   const s = await statusStarting(pass, ctx);
   if (s.status === 'failed') {
@@ -101,7 +99,7 @@ async function statusStarting(pass: Pass, ctx: ComponentContext): Promise<Compon
   return { ...after, state: { ...s.state, ...begun.state, ...after.state }, messages: [...(s.messages ?? []), ...(begun.messages ?? []), ...(after.messages ?? [])], started: true };
 }
 
-async function failPreparing(pass: Pass, c: ComponentRow, phase: 'WAITING' | 'PREPARING', reason: string): Promise<void> {
+async function failPreparing(pass: Pass, c: ComponentRow, phase: Preparing, reason: string): Promise<void> {
   await pass.fail(phase, [message('urn:platform-failure', 'ERROR', 'Preparing [{component}] failed: {reason}', {
     component: c.name ?? c.role, reason,
   })], c);

@@ -95,8 +95,8 @@ export class Pass {
    * move (or when the action ends); `made` when this pass made it on the platform, so that it is
    * released again if the change cannot be stored (the execution moved on meanwhile).
    */
-  carryMove(c: ComponentRow, path: LifecyclePhase[], note: string, extra: { ctx: ComponentContext; out?: StepOutput; whilePhase?: ExecutionPhase; made?: boolean }): void {
-    const state = this.merge(extra.ctx, extra.out) ? extra.ctx.state : undefined;
+  carryMove(c: ComponentRow, path: LifecyclePhase[], note: string, extra: { ctx?: ComponentContext; out?: StepOutput; whilePhase?: ExecutionPhase; made?: boolean } = {}): void {
+    const state = extra.ctx && this.merge(extra.ctx, extra.out) ? extra.ctx.state : undefined;
     this.carried.add(c, {
       path, note, ...(state ? { state } : {}), ...(extra.out?.messages?.length ? { messages: extra.out.messages } : {}),
       ...(extra.whilePhase ? { whilePhase: extra.whilePhase } : {}), made: extra.made ?? false,

@@ -14,6 +14,11 @@ export type { StepDeps } from './pass.js';
 
 /** Phase actions one pass runs at most (a batch execution goes ACCEPTED to COMPLETED in six). */
 const MAX_ACTIONS = 12;
+/**
+ * The queue priority of an execution's job once it is in service (BullMQ takes jobs without a priority
+ * first): accepted executions are brought into service before the ones in service are looked at again.
+ */
+const IN_SERVICE_PRIORITY = 1;
 /** Errors in one phase before the execution fails (each retried after a growing wait). */
 const MAX_ERRORS = 8;
 
@@ -64,7 +69,7 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
       if (!record) return;
       const phase = record.execution.phase;
       const polls = job.data.phase === phase ? job.data.polls ?? 0 : 0;
-      const preparing = phase === 'WAITING' || phase === 'PREPARING';
+      const preparing = phase === 'ACCEPTED' || phase === 'WAITING' || phase === 'PREPARING';
       const watch = preparing ? watchStep(db, uuid, phase, prepareDeadline({ execution: record.execution, deps })) : undefined;
       let next: Next;
       const pass = new Pass(record, deps, outputs, watchEnd, polls, watch?.signal);
@@ -77,6 +82,13 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
       if (next.kind === 'again') {
         // Its own moves are in the record already; anything else it found changed is read again.
         if (pass.stale) record = await findExecutionForStep(db, uuid);
+        if (record?.execution.phase === 'AVAILABLE' && phase !== 'AVAILABLE' && !job.priority) {
+          // In service now: what comes after waits behind executions still to be brought into service.
+          await job.changePriority({ priority: IN_SERVICE_PRIORITY });
+          await job.updateData({ uuid });
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
         continue;
       }
       // Someone may have changed it while this pass looked (a cancel, an earlier start, a longer booking):

@@ -1,8 +1,14 @@
 import type { Pass } from '../pass.js';
-import { again, type Next } from '../next.js';
+import type { Next } from '../next.js';
+import { waitingFrom } from './waiting.js';
 
-/** Accepted: it waits for its booked start from now on (the next phase's action runs at once). */
+/**
+ * Accepted: it waits for its booked start from now on. Its first look is the waiting one: what can be
+ * prepared now is, and the execution goes WAITING (and on, as far as that got) in one change.
+ */
 export async function accepted(pass: Pass): Promise<Next> {
-  await pass.move('ACCEPTED', 'WAITING', 'waiting for the booked start');
-  return again;
+  for (const c of pass.record.components) {
+    if (c.phase === 'INITIALIZING') pass.carryMove(c, ['WAITING'], 'waiting for the booked start');
+  }
+  return waitingFrom(pass, 'ACCEPTED');
 }

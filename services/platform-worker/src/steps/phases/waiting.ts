@@ -1,3 +1,4 @@
+import type { ExecutionPhase } from '@eb/schema';
 import type { Pass } from '../pass.js';
 import { again, lookAt, type Next } from '../next.js';
 import { prepareComponents } from '../components.js';
@@ -8,15 +9,24 @@ import { failIfLate } from './deadline.js';
  * is under way the execution is PREPARING (and AVAILABLE in the same change if all was ready at once);
  * until then, look again at the booked start (which may move earlier: whoever moves it wakes it).
  */
-export async function waiting(pass: Pass): Promise<Next> {
-  const result = await prepareComponents(pass, 'WAITING');
-  if (result === 'failed' || (await failIfLate(pass, 'WAITING'))) return again;
+export function waiting(pass: Pass): Promise<Next> {
+  return waitingFrom(pass, 'WAITING');
+}
+
+/** The waiting action for an execution stored as `from` (ACCEPTED: WAITING is passed through on the way). */
+export async function waitingFrom(pass: Pass, from: 'ACCEPTED' | 'WAITING'): Promise<Next> {
+  const via: ExecutionPhase[] = from === 'ACCEPTED' ? ['WAITING'] : [];
+  const result = await prepareComponents(pass, from);
+  if (result === 'failed' || (await failIfLate(pass, from))) return again;
   if (result === 'available') {
-    await pass.move('WAITING', ['PREPARING', 'AVAILABLE'], 'the executable is available', { state: { access: pass.accessOf() } });
+    await pass.move(from, [...via, 'PREPARING', 'AVAILABLE'], 'the executable is available', { state: { access: pass.accessOf() } });
     return again;
   }
   const anyStarted = pass.record.components.some((c) => c.phase !== 'WAITING' && c.phase !== 'INITIALIZING' && c.role !== 'volume');
-  if (!anyStarted) return lookAt(pass.execution.prepare_start.getTime());
-  await pass.move('WAITING', 'PREPARING', 'preparing on the platform');
-  return again;
+  if (anyStarted) {
+    await pass.move(from, [...via, 'PREPARING'], 'preparing on the platform');
+    return again;
+  }
+  if (via.length && !(await pass.move(from, via, 'waiting for the booked start'))) return again;
+  return lookAt(pass.execution.prepare_start.getTime());
 }
