@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { findExecution, transitionExecution, transitionExecutionAt, type ComponentChange, type ExecutionRecord } from '@eb/db';
 import { message } from '@eb/schema';
+import { wakeExecution } from '@eb/core';
 import { startHarness, type Harness } from './harness.js';
 import { SimulatedPlatform } from '../src/platforms/simulated/index.js';
 
@@ -85,5 +86,27 @@ describe('component changes carried by an execution move', () => {
     const exe = r.components.find((c) => c.role === 'executable')!;
     expect((r.execution.platform_state as Record<string, Record<string, unknown>>)[exe.uuid]).toEqual(expect.objectContaining({ outputKept: true }));
     expect(exe.messages).toContainEqual(expect.objectContaining({ kind: 'urn:exit-code' }));
+  });
+});
+
+describe('executions in service give way', () => {
+  test('a burst of accepted executions is brought into service before any of them is looked at again', async () => {
+    const one = await startHarness(new SimulatedPlatform({ prepareMs: 0, runMs: 0, releaseMs: 0 }), { concurrency: 1 });
+    try {
+      const uuids = [];
+      for (let k = 0; k < 4; k++) uuids.push(await one.run({}, { enqueue: false }));
+      // All four are queued before the worker takes any of them.
+      await one.queue.pause();
+      for (const uuid of uuids) await wakeExecution(one.queue, uuid);
+      await one.queue.resume();
+      const records = await Promise.all(uuids.map((uuid) => one.ended(uuid)));
+      const at = (r: ExecutionRecord, phase: string) => Number(r.history.find((x) => x.component_uuid === null && x.phase === phase)!.id);
+      const lastInService = Math.max(...records.map((r) => at(r, 'AVAILABLE')));
+      const firstReleased = Math.min(...records.map((r) => at(r, 'RELEASING')));
+      expect(records.map((r) => r.execution.phase)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
+      expect(lastInService).toBeLessThan(firstReleased);
+    } finally {
+      await one.stop();
+    }
   });
 });
