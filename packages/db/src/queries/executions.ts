@@ -213,12 +213,15 @@ export interface ActiveExecution {
   prepare_start: Date;
 }
 
-/** A platform's executions its workers still owe a step to (active, or ended but not yet released). */
-export async function listOwedExecutions(db: Db, platform: string, limit = 1000): Promise<ActiveExecution[]> {
-  return db
+/** A platform's executions its workers still owe a step to (active, or ended but not yet released); optionally only `among` these. */
+export async function listOwedExecutions(db: Db, platform: string, limit = 1000, among?: readonly string[]): Promise<ActiveExecution[]> {
+  if (among?.length === 0) return [];
+  let q = db
     .selectFrom('executions')
     .select(['uuid', 'phase', 'prepare_start'])
-    .where('platform', '=', platform)
+    .where('platform', '=', platform);
+  if (among) q = q.where('uuid', '=', sql<string>`any(${[...among]}::uuid[])`);
+  return q
     .where((eb) => eb.or([
       eb('phase', 'in', [...ActivePhases]),
       eb.and([

@@ -20,17 +20,23 @@ export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: str
   // Releases left uncounted (a worker stopped before its early-start pass) are counted here at the latest.
   await countReleases(db, platform);
   await pruneCapacityBuckets(db, platform);
-  let enqueued = 0;
+  const jobless: string[] = [];
   for (const { uuid, phase, prepare_start } of await listOwedExecutions(db, platform)) {
     const job = await queue.getJob(stepJobId(uuid));
     const state = job ? await job.getState() : 'missing';
     if (state === 'missing' || state === 'failed' || state === 'completed' || state === 'unknown') {
-      await wakeExecution(queue, uuid);
-      enqueued += 1;
+      jobless.push(uuid);
     } else if (state === 'delayed' && (phase === 'ACCEPTED' || phase === 'WAITING')) {
       // Never later than its booked start, wherever that was moved meanwhile.
       await wakeExecution(queue, uuid, prepare_start.getTime() - Date.now());
     }
+  }
+  // Most executions without a job have just ended while this looked (their job done and gone): only
+  // those still owed work as stored now are queued again.
+  let enqueued = 0;
+  for (const { uuid } of await listOwedExecutions(db, platform, jobless.length, jobless)) {
+    await wakeExecution(queue, uuid);
+    enqueued += 1;
   }
   if (expired.length || enqueued) logger.info({ expired: expired.length, enqueued }, 'reconciled');
   return { expired: expired.length, enqueued };

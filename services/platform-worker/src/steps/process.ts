@@ -85,7 +85,7 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
         if (record?.execution.phase === 'AVAILABLE' && phase !== 'AVAILABLE' && !job.priority) {
           // In service now: what comes after waits behind executions still to be brought into service.
           await job.changePriority({ priority: IN_SERVICE_PRIORITY });
-          await job.updateData({ uuid });
+          if (Object.keys(job.data).length > 1) await job.updateData({ uuid });
           await job.moveToDelayed(Date.now(), token);
           throw new DelayedError();
         }
