@@ -24,6 +24,13 @@ export interface ConnectOptions {
    * again; it never makes anything happen twice. Clients' own changes (acceptance) stay synchronous.
    */
   relaxedCommit?: boolean;
+  /** How many statement texts to prepare per connection (prepared.ts); EB_DB_PREPARED, 128 by default. */
+  prepared?: number;
+}
+
+function preparedFromEnv(): number {
+  const n = Number(process.env.EB_DB_PREPARED ?? 128);
+  return Number.isInteger(n) && n >= 0 ? n : 128;
 }
 
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
@@ -39,6 +46,6 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   // drops the broken client and connects anew when the database is back.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => { client.on('error', () => undefined); });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool, options.prepared ?? preparedFromEnv()) }) });
   return { db, pool, close: () => db.destroy() };
 }

@@ -1,8 +1,6 @@
 import type pg from 'pg';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 
-/** At most this many statement texts are prepared per process (each once per connection). */
-const MAX_PREPARED = 128;
 /** Texts made for a list of values (`in ($1, $2, …)`) are as many as the lists' lengths: not prepared. */
 const VALUE_LIST = /\(\$\d+, \$\d+/;
 /** Only queries and changes of rows: a migration's statements run once and would use up the names. */
@@ -12,14 +10,15 @@ const ROWS = /^\s*(select|insert|update|delete|with)\b/i;
  * The pool as Kysely uses it, with the first statement texts it meets prepared on each connection
  * (named statements): PostgreSQL then parses and plans each once per connection, not at every call.
  * The worker's phase moves are few texts run many times, and planning them took a quarter of the
- * database's time. Bounded, so that texts that vary cannot fill the server's memory.
+ * database's time. At most `maxPrepared` texts per process (each once per connection), so that texts
+ * that vary cannot fill the server's memory; 0 prepares nothing (behind a pooler that cannot keep them).
  */
-export function preparingPool(pool: pg.Pool): PostgresPool {
+export function preparingPool(pool: pg.Pool, maxPrepared: number): PostgresPool {
   const names = new Map<string, string>();
   let made = 0;
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
-    if (name === undefined && made < MAX_PREPARED && !VALUE_LIST.test(text) && ROWS.test(text)) {
+    if (name === undefined && made < maxPrepared && !VALUE_LIST.test(text) && ROWS.test(text)) {
       name = `eb_${made++}`;
       names.set(text, name);
     }
