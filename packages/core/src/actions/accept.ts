@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { acceptExecution, type Db, type AcceptOutcome, type OwnerQuota } from '@eb/db';
-import { wakeExecution, type StepQueues } from '../queue/steps.js';
+import { queueFirstStep, type StepQueues } from '../queue/steps.js';
 
 /**
  * Accepts an offer and hands it to the workers. The database commit is what counts: if Redis is
@@ -9,7 +9,7 @@ import { wakeExecution, type StepQueues } from '../queue/steps.js';
 export async function acceptOffer(db: Db, queues: StepQueues, uuid: string, logger: Logger, quota: OwnerQuota = ownerQuotaFromEnv()): Promise<AcceptOutcome> {
   const result = await acceptExecution(db, uuid, quota);
   if (result.outcome === 'accepted') {
-    await wakeExecution(queues.for(result.platform), uuid).catch((err: unknown) =>
+    await queueFirstStep(queues.for(result.platform), uuid).catch((err: unknown) =>
       logger.warn({ err, uuid }, 'could not enqueue the first step; the reconciler will'));
   }
   return result;

@@ -75,6 +75,14 @@ async function dueAt(queue: Queue<StepJob>, id: string): Promise<number | undefi
 }
 
 /**
+ * Queues a just-accepted execution's first look: one round trip to Redis. A job of the same id can only
+ * be there already if a reconciler has just added it, and then it is the one that runs.
+ */
+export async function queueFirstStep(queue: Queue<StepJob>, uuid: string): Promise<void> {
+  await queue.add('reconcile', { uuid }, { ...stepJobOptions, jobId: stepJobId(uuid) });
+}
+
+/**
  * Makes sure the execution is looked at within `delayMs`: adds its job, or brings a sleeping one
  * forward (never back). A pass under way may have read the execution before what the caller changed:
  * this waits for it to park or end (briefly), then brings it forward or adds the job again.
