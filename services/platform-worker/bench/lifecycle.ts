@@ -2,7 +2,8 @@
 // a burst on the simulated platform with no simulated delay, run by 2 worker processes; and raw BullMQ
 // running 1,000 chains of the same number of steps on 2 worker processes, one PostgreSQL update per
 // step (baseline-worker.ts). Prints throughput with the ratio, accept -> AVAILABLE, accepts/s, losses.
-// Run with: pnpm bench:lifecycle   (BENCH_EXECUTIONS, BENCH_WORKERS to change the size)
+// The broker's workers run as deployed (20 passes at once each); the baseline's 50 jobs at once each.
+// Run with: pnpm bench:lifecycle   (BENCH_EXECUTIONS, BENCH_WORKERS, BENCH_CONCURRENCY to change them)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +62,7 @@ async function broker() {
   const prefix = `load-${randomUUID().slice(0, 8)}`;
   const workers = spawnWorkers(here('../src/main.js'), {
     EB_QUEUE_PREFIX: prefix, EB_PLATFORM: 'simulated', EB_PLATFORM_NAME: platform,
-    EB_SIM_PREPARE: '0', EB_SIM_RUN: '0', EB_SIM_RELEASE: '0', EB_WORKER_CONCURRENCY: '50',
+    EB_SIM_PREPARE: '0', EB_SIM_RUN: '0', EB_SIM_RELEASE: '0', EB_WORKER_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '20',
     EB_RECONCILE_EVERY: process.env.BENCH_RECONCILE ?? 'PT5S',
   });
   const conn = redisConnection(redisUrl);
