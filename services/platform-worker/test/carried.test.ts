@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { findExecution, transitionExecution, transitionExecutionAt, type ComponentChange, type ExecutionRecord } from '@eb/db';
+import { findExecution, readOutput, saveOutputs, transitionExecution, transitionExecutionAt, type ComponentChange, type ExecutionRecord } from '@eb/db';
 import { message } from '@eb/schema';
 import { wakeExecution } from '@eb/core';
 import { startHarness, type Harness } from './harness.js';
@@ -76,6 +76,21 @@ describe('component changes carried by an execution move', () => {
     expect((await findExecution(h.db.db, r.execution.uuid))!.execution.phase).toBe('WAITING');
   });
 
+  test('keep the final output with the move, never replacing a final capture, and only if the move is made', async () => {
+    const r = await waitingExecution();
+    const uuid = r.execution.uuid;
+    const out = (text: string) => [{ stream: 'stdout' as const, content: Buffer.from(text), totalBytes: text.length }];
+    await saveOutputs(h.db.db, uuid, out('live'), false);
+    expect(await transitionExecutionAt(h.db.db, uuid, 'WAITING', 'PREPARING', 'preparing', { outputs: out('final \u0000 bytes') })).toBeDefined();
+    expect((await readOutput(h.db.db, uuid, 'stdout'))).toEqual(expect.objectContaining({ content: Buffer.from('final \u0000 bytes'), final: true }));
+    // A later move keeping output again changes nothing: the final capture stays.
+    expect(await transitionExecutionAt(h.db.db, uuid, 'PREPARING', 'AVAILABLE', 'available', { outputs: out('later') })).toBeDefined();
+    expect((await readOutput(h.db.db, uuid, 'stdout'))!.content.toString()).toBe('final \u0000 bytes');
+    // A move that is not made keeps nothing.
+    expect(await transitionExecutionAt(h.db.db, uuid, 'WAITING', 'PREPARING', 'stale', { outputs: [{ stream: 'stderr', content: Buffer.from('x'), totalBytes: 1 }] })).toBeUndefined();
+    expect(await readOutput(h.db.db, uuid, 'stderr')).toBeUndefined();
+  });
+
   test('a batch run with nothing to wait for, its components carried by the execution\'s moves, records all it did', async () => {
     const uuid = await h.run({});
     const r = await h.ended(uuid);
@@ -86,6 +101,7 @@ describe('component changes carried by an execution move', () => {
     const exe = r.components.find((c) => c.role === 'executable')!;
     expect((r.execution.platform_state as Record<string, Record<string, unknown>>)[exe.uuid]).toEqual(expect.objectContaining({ outputKept: true }));
     expect(exe.messages).toContainEqual(expect.objectContaining({ kind: 'urn:exit-code' }));
+    expect(await readOutput(h.db.db, uuid, 'stdout')).toEqual(expect.objectContaining({ final: true, content: Buffer.from(`simulated run of ${exe.name ?? exe.uuid}\n`) }));
   });
 });
 

@@ -3,7 +3,7 @@ import { ActivePhases, canTransitionComponent, type ExecutionPhase, type Lifecyc
 import type { Db } from '../connect.js';
 import type { ComponentsTable, Database, ExecutionsTable, PhaseHistoryTable } from '../schema.js';
 import { confirmBooking, releaseBookings } from './bookings.js';
-import { PHASE_CHANNEL, applyPhase, applyPhaseRows, recordPhase, type ComponentChange } from './phase.js';
+import { PHASE_CHANNEL, applyPhase, applyPhaseRows, recordPhase, type MoveOptions } from './phase.js';
 import { storableJson } from './json.js';
 
 
@@ -181,7 +181,7 @@ export async function transitionExecution(
  */
 export async function transitionExecutionAt(
   db: Db, uuid: string, from: ExecutionPhase, to: ExecutionPhase | readonly ExecutionPhase[], note?: string,
-  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; components?: readonly ComponentChange[] } = {},
+  opts: MoveOptions = {},
 ): Promise<Date | undefined> {
   return (await applyPhaseRows(db, [uuid], from, to, note, opts))[0]?.modified;
 }

@@ -4,6 +4,7 @@ import {
 } from '@eb/schema';
 import type { Database } from '../schema.js';
 import { storableJson } from './json.js';
+import type { CapturedStream } from './outputs.js';
 
 /** Channel on which every committed phase change is announced (payload: execution uuid). */
 export const PHASE_CHANNEL = 'eb_execution_phase';
@@ -55,7 +56,7 @@ export async function applyPhaseRows(
   from: ExecutionPhase,
   to: ExecutionPhase | readonly ExecutionPhase[],
   note?: string,
-  opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; components?: readonly ComponentChange[] } = {},
+  opts: MoveOptions = {},
 ): Promise<{ uuid: string; modified: Date }[]> {
   const path = typeof to === 'string' ? [to] : [...to];
   path.forEach((p, i) => { if (!canTransition(i === 0 ? from : path[i - 1]!, p)) throw new Error(`illegal transition ${from} -> ${path.join(' -> ')}`); });
@@ -71,6 +72,7 @@ export async function applyPhaseRows(
   const states = Object.fromEntries(changes.filter((c) => c.state).map((c) => [c.uuid, c.state]));
   const patch = opts.state || changes.some((c) => c.state) ? storableJson({ ...opts.state, ...states }) : null;
   const changed = changes.length ? changedComponents(changes) : sql``;
+  const outputs = opts.outputs?.length ? keptOutputs(opts.outputs) : sql``;
   // Parts that would change nothing are left out: a bookings update, even of no row, runs its triggers.
   const components = effect ? sql`, components_moved as (
       update components set phase = ${effect.to}
@@ -99,9 +101,33 @@ export async function applyPhaseRows(
       insert into phase_history (execution_uuid, component_uuid, phase, note)
       select m.uuid, null, p.phase, ${note ?? null}
       from moved m, unnest(${path}::text[]) with ordinality as p(phase, n) order by m.uuid, p.n
-    )${changed}${components}${released}
+    )${changed}${outputs}${components}${released}
     select uuid, modified, pg_notify(${PHASE_CHANNEL}, uuid::text) from moved`.execute(trx);
   return rows.map((r) => ({ uuid: r.uuid, modified: r.modified }));
+}
+
+/** What a phase move also does in its one statement. */
+export interface MoveOptions {
+  /** Only executions whose booked available time has ended (re-checked in the same statement). */
+  onlyIfEnded?: boolean;
+  /** Merged into the executions' platform state. */
+  state?: Record<string, unknown>;
+  components?: readonly ComponentChange[];
+  /** An executable's output read for good (final), kept with the move: saveOutputs' rule applies. */
+  outputs?: readonly CapturedStream[];
+}
+
+/** The CTE that keeps final output with the move (never replacing a final capture). */
+function keptOutputs(outputs: readonly CapturedStream[]) {
+  return sql`, outputs_kept as (
+      insert into execution_outputs as o (execution_uuid, stream, content, total_bytes, final)
+      select m.uuid, x.stream, x.content, x.total_bytes, true
+      from moved m, unnest(${outputs.map((c) => c.stream)}::text[], ${outputs.map((c) => c.content)}::bytea[], ${outputs.map((c) => c.totalBytes)}::bigint[])
+        as x(stream, content, total_bytes)
+      on conflict (execution_uuid, stream) do update
+        set content = excluded.content, total_bytes = excluded.total_bytes, final = true, captured_at = clock_timestamp()
+        where o.final = false
+    )`;
 }
 
 type EffectedChange = ComponentChange & { path: LifecyclePhase[]; notes: string[]; order: number[] };

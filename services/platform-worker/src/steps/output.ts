@@ -18,8 +18,11 @@ export function outputSettings(): OutputSettings {
 export interface OutputCapture {
   /** Reads the output while the executable runs, at most every `everyMs` per execution. */
   live(ctx: ComponentContext): Promise<void>;
-  /** Reads the output once the executable has ended and before it is released: what is kept for good. */
-  final(ctx: ComponentContext): Promise<void>;
+  /**
+   * Reads the output once the executable has ended and before it is released: what is kept for good,
+   * handed back to be stored with the execution's next move (or on its own: saveOutputs, final).
+   */
+  final(ctx: ComponentContext): Promise<CapturedStream[]>;
 }
 
 /**
@@ -30,8 +33,8 @@ export interface OutputCapture {
 export function outputCapture(db: Db, platform: PlatformAdapter, s: OutputSettings, logger: Logger): OutputCapture {
   const lastLive = new Map<string, number>();
 
-  async function capture(ctx: ComponentContext, final: boolean): Promise<void> {
-    if (!platform.output) return;
+  async function capture(ctx: ComponentContext, final: boolean): Promise<CapturedStream[]> {
+    if (!platform.output) return [];
     const e = ctx.record.execution;
     const streams = e.outputs.filter((x): x is OutputStream => (platform.outputStreams ?? []).includes(x as OutputStream))
       // The executed notebook is whole only once the executable has ended: kept then, whole.
@@ -46,9 +49,7 @@ export function outputCapture(db: Db, platform: PlatformAdapter, s: OutputSettin
         logger.warn({ uuid: e.uuid, stream, err: (err as Error).message }, 'could not read the output');
       }
     }
-    // All streams in one statement: one round trip, and they are read back as of one instant.
-    await saveOutputs(db, e.uuid, captured, final)
-      .catch((err: unknown) => logger.warn({ uuid: e.uuid, err: (err as Error).message }, 'could not keep the output'));
+    return captured;
   }
 
   return {
@@ -58,11 +59,13 @@ export function outputCapture(db: Db, platform: PlatformAdapter, s: OutputSettin
       // Executions finished on another worker leave an entry here; forget them all now and then.
       if (lastLive.size > 10_000) lastLive.clear();
       lastLive.set(uuid, Date.now());
-      await capture(ctx, false);
+      // All streams in one statement: one round trip, and they are read back as of one instant.
+      await saveOutputs(db, uuid, await capture(ctx, false), false)
+        .catch((err: unknown) => logger.warn({ uuid, err: (err as Error).message }, 'could not keep the output'));
     },
-    async final(ctx) {
+    final(ctx) {
       lastLive.delete(ctx.record.execution.uuid);
-      await capture(ctx, true);
+      return capture(ctx, true);
     },
   };
 }

@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { componentEffects, message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendComponentMessages, appendExecutionMessages, moveComponent, recordTransfer, saveComponent, transitionExecutionAt,
-  type ComponentRow, type Db, type ExecutionRecord,
+  appendComponentMessages, appendExecutionMessages, moveComponent, recordTransfer, saveComponent, saveOutputs, transitionExecutionAt,
+  type CapturedStream, type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import { CarriedChanges, asComponentChange, type Carried } from './carried.js';
 import type { StepJob } from '@eb/core';
@@ -42,6 +42,8 @@ export class Pass {
 
   /** Component changes not stored yet: they go with the next move of the execution, or by flush(). */
   private readonly carried = new CarriedChanges();
+  /** The executable's final output, read and not stored yet: likewise. */
+  private carriedOutputs: CapturedStream[] = [];
 
   constructor(
     readonly record: ExecutionRecord,
@@ -105,6 +107,7 @@ export class Pass {
 
   /** Stores the carried component changes on their own, each its own compare-and-set. */
   async flush(): Promise<void> {
+    await this.flushOutputs();
     for (const c of this.carried.take()) {
       const change = asComponentChange(c);
       if (!change.path.length) {
@@ -117,6 +120,13 @@ export class Pass {
       });
       if (!moved) await this.notKept([c]);
     }
+  }
+
+  /** Keeps the carried final output on its own (it is kept whatever became of the execution). */
+  private async flushOutputs(): Promise<void> {
+    const outputs = this.carriedOutputs;
+    this.carriedOutputs = [];
+    if (outputs.length) await saveOutputs(this.deps.db, this.uuid, outputs, true);
   }
 
   /** Carried changes the database refused: what is held is out of date, and what was made goes again. */
@@ -145,7 +155,7 @@ export class Pass {
       if (messages.length) this.save(ctx, { messages });
       return;
     }
-    await this.outputs.final(ctx);
+    this.carriedOutputs = await this.outputs.final(ctx);
     this.save(ctx, { state: { outputKept: true }, messages });
   }
 
@@ -159,8 +169,12 @@ export class Pass {
   async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {}): Promise<boolean> {
     const path = typeof to === 'string' ? [to] : to;
     const carried = this.carried.take();
-    const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, { ...opts, components: carried.map(asComponentChange) });
+    const outputs = this.carriedOutputs;
+    this.carriedOutputs = [];
+    const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, { ...opts, components: carried.map(asComponentChange), outputs });
     if (!modified) {
+      this.carriedOutputs = outputs;
+      await this.flushOutputs();
       await this.notKept(carried);
       return false;
     }
