@@ -16,7 +16,7 @@ import httpx
 
 from . import calls
 from .auth import BearerAuth, TokenLike, TokenSource
-from .calls import RequestLike
+from .calls import RequestLike, retry_safely
 from .client import DEFAULT_MAX_LONG_POLLS, DEFAULT_WAIT_S, Progress, base_url, observer
 from .errors import ExecutionFailed, TooManyRequests
 from .models import TERMINAL_PHASES, ClientPhase, Execution, OfferSet
@@ -40,7 +40,12 @@ class AsyncBrokerClient:
         self.http.auth = BearerAuth(self.tokens, httpx.URL(self.url))
 
     async def _send(self, call: dict[str, Any]) -> httpx.Response:
-        return await self.http.send(self.http.build_request(**call), follow_redirects=True)
+        try:
+            return await self.http.send(self.http.build_request(**call), follow_redirects=True)
+        except httpx.RemoteProtocolError:
+            if not retry_safely(call):
+                raise
+            return await self.http.send(self.http.build_request(**call), follow_redirects=True)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -25,6 +25,16 @@ MAX_WAIT_S = 60
 _LONG_POLL_SLACK_S = 15.0
 
 RequestLike = ExecutionRequest | Mapping[str, Any] | str
+
+
+def retry_safely(call: Mapping[str, Any]) -> bool:
+    """Whether a call whose connection closed before any answer may be sent once more.
+
+    A kept-alive connection can be closed by the other end just as a request goes out on it; HTTP lets a
+    client send an idempotent request again then (RFC 9110, 9.2.2). Reads are; offers and updates are
+    not, so they are never sent twice.
+    """
+    return str(call.get("method", "GET")).upper() in ("GET", "HEAD")
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -12,7 +12,7 @@ import httpx
 
 from . import calls
 from .auth import BearerAuth, TokenLike, TokenSource
-from .calls import RequestLike
+from .calls import RequestLike, retry_safely
 from .errors import ExecutionFailed, TooManyRequests
 from .models import TERMINAL_PHASES, ClientPhase, Execution, OfferSet
 from .outputs import STREAMS, AtomicFile, Stream, has_stream, stream_location, target_file
@@ -62,7 +62,12 @@ class BrokerClient:
 
     def _send(self, call: dict[str, Any]) -> httpx.Response:
         # Redirects: the 303s of POST /offersets and /direct become GETs of the new resource.
-        return self.http.send(self.http.build_request(**call), follow_redirects=True)
+        try:
+            return self.http.send(self.http.build_request(**call), follow_redirects=True)
+        except httpx.RemoteProtocolError:
+            if not retry_safely(call):
+                raise
+            return self.http.send(self.http.build_request(**call), follow_redirects=True)
 
     def close(self) -> None:
         self.http.close()

@@ -122,7 +122,8 @@ function keptOutputs(outputs: readonly CapturedStream[]) {
   return sql`, outputs_kept as (
       insert into execution_outputs as o (execution_uuid, stream, content, total_bytes, final)
       select m.uuid, x.stream, x.content, x.total_bytes, true
-      from moved m, unnest(${outputs.map((c) => c.stream)}::text[], ${outputs.map((c) => c.content)}::bytea[], ${outputs.map((c) => c.totalBytes)}::bigint[])
+      -- One parameter per stream's content (sent as bytes; an array would be sent as twice as much hex).
+      from moved m, (values ${sql.join(outputs.map((c) => sql`(${c.stream}::text, ${c.content}::bytea, ${c.totalBytes}::bigint)`))})
         as x(stream, content, total_bytes)
       on conflict (execution_uuid, stream) do update
         set content = excluded.content, total_bytes = excluded.total_bytes, final = true, captured_at = clock_timestamp()
