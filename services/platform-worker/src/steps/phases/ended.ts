@@ -12,6 +12,8 @@ import { releaseComponents } from '../components.js';
 export async function ended(pass: Pass): Promise<Next> {
   if (bookingRelease[pass.execution.phase] !== 'after-release') return done;
   if (!(await releaseComponents(pass, false))) return pass.poll();
+  // What was released is stored before the booking is given back: nothing may look released but not be.
+  await pass.flush();
   await releaseExecutionBookings(pass.deps.db, pass.uuid);
   pass.deps.onCapacityFreed?.();
   return done;
