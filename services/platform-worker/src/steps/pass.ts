@@ -213,6 +213,8 @@ export class Pass {
   /** Fails the execution from `from`, with messages on it (and on the component to blame, if any). */
   async fail(from: ExecutionPhase, messages: MessageItem[], culprit?: ComponentRow): Promise<void> {
     const db = this.deps.db;
+    // What the pass learnt before the failure is stored first, so messages stay in the order they came.
+    await this.flush();
     if (culprit) {
       await appendComponentMessages(db, culprit.uuid, messages);
       if (UNDER_WAY.includes(culprit.phase)) await this.moveComponent(culprit, 'FAILED', messages[0]?.message ?? 'failed');
