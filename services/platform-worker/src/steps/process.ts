@@ -82,8 +82,9 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
       if (next.kind === 'again') {
         // Its own moves are in the record already; anything else it found changed is read again.
         if (pass.stale) record = await findExecutionForStep(db, uuid);
-        if (record?.execution.phase === 'AVAILABLE' && phase !== 'AVAILABLE' && !job.priority) {
-          // In service now: what comes after waits behind executions still to be brought into service.
+        if (record?.execution.phase === 'AVAILABLE' && phase !== 'AVAILABLE' && !job.priority && (await deps.queue.getWaitingCount()) > 0) {
+          // In service now: what comes after waits behind executions still to be brought into service
+          // (when there are any: otherwise it goes on at once).
           await job.changePriority({ priority: IN_SERVICE_PRIORITY });
           if (Object.keys(job.data).length > 1) await job.updateData({ uuid });
           await job.moveToDelayed(Date.now(), token);
