@@ -94,7 +94,8 @@ export async function applyPhaseRows(
   const { rows } = await sql<{ uuid: string; modified: Date }>`
     with moved as (
       update executions set phase = ${last}, modified = clock_timestamp(),
-        platform_state = platform_state || coalesce(${patch}::jsonb, '{}'::jsonb)
+        platform_state = platform_state || coalesce(${patch}::jsonb, '{}'::jsonb),
+        messages = messages || coalesce(${opts.messages?.length ? storableJson(opts.messages) : null}::jsonb, '[]'::jsonb)
       where uuid = any(${uuids}::uuid[]) and phase = ${from} and (not ${onlyIfEnded} or release_start <= clock_timestamp())
       returning uuid, modified
     ), recorded as (
@@ -112,6 +113,8 @@ export interface MoveOptions {
   onlyIfEnded?: boolean;
   /** Merged into the executions' platform state. */
   state?: Record<string, unknown>;
+  /** Added to the executions' messages (why they moved), in the same change. */
+  messages?: readonly MessageItem[];
   components?: readonly ComponentChange[];
   /** An executable's output read for good (final), kept with the move: saveOutputs' rule applies. */
   outputs?: readonly CapturedStream[];

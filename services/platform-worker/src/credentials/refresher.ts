@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { message, type ExecutionPhase } from '@eb/schema';
 import {
-  appendExecutionMessages, findExecutionRow, listExpiringCredentials, recordRefresh, recordRefreshFailure, transitionExecution,
+  findExecutionRow, listExpiringCredentials, recordRefresh, recordRefreshFailure, transitionExecutionAt,
   type Db, type StoredCredential,
 } from '@eb/db';
 import { wakeExecution, type Sealer, type StepJob } from '@eb/core';
@@ -78,8 +78,8 @@ async function failExpired(db: Db, queue: Queue<StepJob>, c: StoredCredential, r
   const m = message('urn:credential-expired', 'ERROR', 'The owner\'s token expired at {expired} and could not be renewed: {reason}', {
     expired: c.expiresAt!.toISOString(), reason,
   });
-  if (await transitionExecution(db, c.executionUuid, row.phase as ExecutionPhase, 'FAILED', m.message)) {
-    await appendExecutionMessages(db, c.executionUuid, [m]);
+  // The message goes with the move: whoever sees it FAILED sees why.
+  if (await transitionExecutionAt(db, c.executionUuid, row.phase as ExecutionPhase, 'FAILED', m.message, { messages: [m] })) {
     await wakeExecution(queue, c.executionUuid);
   }
 }

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { componentEffects, message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
-  appendComponentMessages, appendExecutionMessages, moveComponent, recordTransfer, saveComponent, saveOutputs, transitionExecutionAt,
+  appendComponentMessages, moveComponent, recordTransfer, saveComponent, saveOutputs, transitionExecutionAt,
   type CapturedStream, type ComponentRow, type Db, type ExecutionRecord,
 } from '@eb/db';
 import { CarriedChanges, asComponentChange, type Carried } from './carried.js';
@@ -166,7 +166,7 @@ export class Pass {
    * with it. What the move does to the components (@eb/schema's componentEffects) is applied to the
    * record here too.
    */
-  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown> } = {}): Promise<boolean> {
+  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; messages?: MessageItem[] } = {}): Promise<boolean> {
     const path = typeof to === 'string' ? [to] : to;
     const carried = this.carried.take();
     const outputs = this.carriedOutputs;
@@ -219,8 +219,7 @@ export class Pass {
       await appendComponentMessages(db, culprit.uuid, messages);
       if (UNDER_WAY.includes(culprit.phase)) await this.moveComponent(culprit, 'FAILED', messages[0]?.message ?? 'failed');
     }
-    await appendExecutionMessages(db, this.uuid, messages);
-    await this.move(from, 'FAILED', messages[0]?.message ?? 'failed');
+    await this.move(from, 'FAILED', messages[0]?.message ?? 'failed', { messages });
   }
 
   /** Fails the execution because a platform call failed and retrying will not help. */
