@@ -25,6 +25,7 @@ const ready = (r: ExecutionRecord, role: string, state: Record<string, unknown> 
   messages: [message('urn:test', 'INFO', 'made')],
 });
 
+const executionHistory = (r: ExecutionRecord) => r.history.filter((x) => x.component_uuid === null).map((x) => `${x.phase}:${x.note}`);
 const componentHistory = (r: ExecutionRecord, uuid: string) => r.history.filter((x) => x.component_uuid === uuid).map((x) => `${x.phase}:${x.note}`);
 
 describe('component changes carried by an execution move', () => {
@@ -98,6 +99,10 @@ describe('component changes carried by an execution move', () => {
     for (const c of r.components) {
       expect(componentHistory(r, c.uuid).map((x) => x.split(':')[0])).toEqual(['WAITING', 'PREPARING', 'AVAILABLE', 'RELEASING', 'COMPLETED']);
     }
+    // ACCEPTED to AVAILABLE in one change, each phase with its own note.
+    expect(executionHistory(r).slice(1, 5)).toEqual([
+      'ACCEPTED:accepted by the client', 'WAITING:waiting for the booked start', 'PREPARING:the executable is available', 'AVAILABLE:the executable is available',
+    ]);
     const exe = r.components.find((c) => c.role === 'executable')!;
     expect((r.execution.platform_state as Record<string, Record<string, unknown>>)[exe.uuid]).toEqual(expect.objectContaining({ outputKept: true }));
     expect(exe.messages).toContainEqual(expect.objectContaining({ kind: 'urn:exit-code' }));

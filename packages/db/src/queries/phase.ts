@@ -100,7 +100,7 @@ export async function applyPhaseRows(
       returning uuid, modified
     ), recorded as (
       insert into phase_history (execution_uuid, component_uuid, phase, note)
-      select m.uuid, null, p.phase, ${note ?? null}
+      select m.uuid, null, p.phase, coalesce((${opts.notes ?? []}::text[])[p.n], ${note ?? null})
       from moved m, unnest(${path}::text[]) with ordinality as p(phase, n) order by m.uuid, p.n
     )${changed}${outputs}${components}${released}
     select uuid, modified, pg_notify(${PHASE_CHANNEL}, uuid::text) from moved`.execute(trx);
@@ -113,6 +113,8 @@ export interface MoveOptions {
   onlyIfEnded?: boolean;
   /** Merged into the executions' platform state. */
   state?: Record<string, unknown>;
+  /** A note for each phase of the path, where it differs from `note` (null or missing: `note`). */
+  notes?: readonly (string | null)[];
   /** Added to the executions' messages (why they moved), in the same change. */
   messages?: readonly MessageItem[];
   components?: readonly ComponentChange[];

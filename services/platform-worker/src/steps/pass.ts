@@ -166,7 +166,7 @@ export class Pass {
    * with it. What the move does to the components (@eb/schema's componentEffects) is applied to the
    * record here too.
    */
-  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; messages?: MessageItem[] } = {}): Promise<boolean> {
+  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; messages?: MessageItem[]; notes?: (string | null)[] } = {}): Promise<boolean> {
     const path = typeof to === 'string' ? [to] : to;
     const carried = this.carried.take();
     const outputs = this.carriedOutputs;

@@ -1,6 +1,6 @@
 import type { Pass } from '../pass.js';
 import type { Next } from '../next.js';
-import { waitingFrom } from './waiting.js';
+import { WAITING_NOTE, waitingFrom } from './waiting.js';
 
 /**
  * Accepted: it waits for its booked start from now on. Its first look is the waiting one: what can be
@@ -8,7 +8,7 @@ import { waitingFrom } from './waiting.js';
  */
 export async function accepted(pass: Pass): Promise<Next> {
   for (const c of pass.record.components) {
-    if (c.phase === 'INITIALIZING') pass.carryMove(c, ['WAITING'], 'waiting for the booked start');
+    if (c.phase === 'INITIALIZING') pass.carryMove(c, ['WAITING'], WAITING_NOTE);
   }
   return waitingFrom(pass, 'ACCEPTED');
 }
