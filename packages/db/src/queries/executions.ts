@@ -254,15 +254,6 @@ export async function setPlatformState(db: Db, uuid: string, state: Record<strin
     .execute();
 }
 
-export async function appendExecutionMessages(db: Db, uuid: string, messages: MessageItem[]): Promise<void> {
-  if (messages.length === 0) return;
-  await db
-    .updateTable('executions')
-    .set({ messages: sql`messages || ${storableJson(messages)}::jsonb` })
-    .where('uuid', '=', uuid)
-    .execute();
-}
-
 /** What an owner's accepted, unfinished executions hold now (for quotas). */
 export async function ownerUsage(db: Db | Transaction<Database>, owner: string): Promise<{ cores: number; memoryGib: number }> {
   const row = await db

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../connect.js';
 
 export type OutputStream = 'stdout' | 'stderr' | 'notebook';
@@ -27,13 +27,23 @@ export interface CapturedStream {
 /** saveOutput for several streams of one execution, in one statement. */
 export async function saveOutputs(db: Db, executionUuid: string, captures: readonly CapturedStream[], final: boolean): Promise<void> {
   if (captures.length === 0) return;
-  await db.insertInto('execution_outputs')
-    .values(captures.map((c) => ({ execution_uuid: executionUuid, stream: c.stream, content: c.content, total_bytes: c.totalBytes, final })))
-    .onConflict((oc) => oc.columns(['execution_uuid', 'stream']).doUpdateSet((eb) => ({
-      content: eb.ref('excluded.content'), total_bytes: eb.ref('excluded.total_bytes'), final: eb.ref('excluded.final'),
-      captured_at: sql<Date>`clock_timestamp()`,
-    })).where('execution_outputs.final', '=', false))
-    .execute();
+  await upsertOutputs(sql`(select ${executionUuid}::uuid as uuid)`, captures, final).execute(db);
+}
+
+/**
+ * The statement that keeps captures for the executions of `owners` (a relation with a `uuid` column,
+ * such as a phase move's `moved`): a final capture is never replaced by a later one. Each stream's
+ * content is a parameter of its own (sent as bytes; an array would be sent as twice as much hex).
+ */
+export function upsertOutputs(owners: RawBuilder<unknown>, captures: readonly CapturedStream[], final: boolean): RawBuilder<unknown> {
+  const rows = sql.join(captures.map((c) => sql`(${c.stream}::text, ${c.content}::bytea, ${c.totalBytes}::bigint)`));
+  return sql`
+    insert into execution_outputs as o (execution_uuid, stream, content, total_bytes, final)
+    select w.uuid, x.stream, x.content, x.total_bytes, ${final}::boolean
+    from ${owners} w, (values ${rows}) as x(stream, content, total_bytes)
+    on conflict (execution_uuid, stream) do update
+      set content = excluded.content, total_bytes = excluded.total_bytes, final = excluded.final, captured_at = clock_timestamp()
+      where o.final = false`;
 }
 
 /** Marks a stream as complete with what was last captured (nothing, if nothing was). */

@@ -4,7 +4,7 @@ import {
 } from '@eb/schema';
 import type { Database } from '../schema.js';
 import { storableJson } from './json.js';
-import type { CapturedStream } from './outputs.js';
+import { upsertOutputs, type CapturedStream } from './outputs.js';
 
 /** Channel on which every committed phase change is announced (payload: execution uuid). */
 export const PHASE_CHANNEL = 'eb_execution_phase';
@@ -122,19 +122,8 @@ export interface MoveOptions {
   outputs?: readonly CapturedStream[];
 }
 
-/** The CTE that keeps final output with the move (never replacing a final capture). */
-function keptOutputs(outputs: readonly CapturedStream[]) {
-  return sql`, outputs_kept as (
-      insert into execution_outputs as o (execution_uuid, stream, content, total_bytes, final)
-      select m.uuid, x.stream, x.content, x.total_bytes, true
-      -- One parameter per stream's content (sent as bytes; an array would be sent as twice as much hex).
-      from moved m, (values ${sql.join(outputs.map((c) => sql`(${c.stream}::text, ${c.content}::bytea, ${c.totalBytes}::bigint)`))})
-        as x(stream, content, total_bytes)
-      on conflict (execution_uuid, stream) do update
-        set content = excluded.content, total_bytes = excluded.total_bytes, final = true, captured_at = clock_timestamp()
-        where o.final = false
-    )`;
-}
+/** The CTE that keeps final output with the move, only if the move is made (saveOutputs' rule). */
+const keptOutputs = (outputs: readonly CapturedStream[]) => sql`, outputs_kept as (${upsertOutputs(sql`moved`, outputs, true)})`;
 
 type EffectedChange = ComponentChange & { path: LifecyclePhase[]; notes: string[]; order: number[] };
 

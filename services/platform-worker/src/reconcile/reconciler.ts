@@ -12,8 +12,8 @@ export interface ReconcileReport {
  * PostgreSQL says which executions are owed work; Redis only carries their jobs. This finds owed
  * executions with no live job (Redis flushed or restarted, a worker killed between commit and wake) and
  * adds it again, brings forward one sleeping past a start that was moved earlier, expires lapsed
- * offers, counts releases off the capacity buckets, and drops empty capacity buckets of days gone by. Safe to run from every worker at once: the
- * job's id is the execution's. Only the platform's own executions: another platform's are its workers'.
+ * offers, counts releases off the capacity buckets, and drops empty capacity buckets of days gone by.
+ * Safe to run from every worker at once: the job's id is the execution's. Only the platform's own executions: another platform's are its workers'.
  */
 export async function reconcileOnce(db: Db, queue: Queue<StepJob>, platform: string, logger: Logger): Promise<ReconcileReport> {
   const expired = await expireOffers(db);

@@ -59,9 +59,6 @@ export class EarlyStarter {
 
   /** One pass; returns how many executions were moved earlier. */
   async runOnce(): Promise<number> {
-    // What ended executions gave back is counted off the buckets here, many at once: pokes come with
-    // each completion, and those that come while a pass runs make one pass after it.
-    await countReleases(this.db, this.platform);
     const { now, candidates } = await earlyStartCandidates(this.db, this.platform);
     if (candidates.length === 0) return 0;
     // Read a little further than the latest end, for the time that passes meanwhile.
@@ -108,7 +105,9 @@ export class EarlyStarter {
   }
 
   private async calendar(horizonMs: number): Promise<TimedCalendar | undefined> {
-    const snapshot = await readCalendar(this.db, this.platform, horizonMs);
+    let snapshot = await readCalendar(this.db, this.platform, horizonMs);
+    // What ended executions gave back is counted off the buckets first, many at once (as a planner does).
+    if (snapshot?.uncountedReleases && (await countReleases(this.db, this.platform))) snapshot = await readCalendar(this.db, this.platform, horizonMs);
     return snapshot && Object.assign(new FreeCalendar(snapshot, horizonMs), { now: snapshot.now.getTime() });
   }
 

@@ -38,10 +38,6 @@ export class CarriedChanges {
   private readonly byUuid = new Map<string, Carried>();
   private reached = 0;
 
-  get size(): number {
-    return this.byUuid.size;
-  }
-
   add(component: ComponentRow, change: CarryChange): void {
     const c = this.byUuid.get(component.uuid)
       ?? { component, before: component.phase, path: [], notes: [], order: [], messages: [], made: false };

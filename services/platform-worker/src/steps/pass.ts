@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { componentEffects, message, type ExecutionPhase, type LifecyclePhase, type MessageItem } from '@eb/schema';
 import {
   appendComponentMessages, moveComponent, recordTransfer, saveComponent, saveOutputs, transitionExecutionAt,
-  type CapturedStream, type ComponentRow, type Db, type ExecutionRecord,
+  type CapturedStream, type ComponentRow, type Db, type ExecutionRecord, type MoveOptions,
 } from '@eb/db';
 import { CarriedChanges, asComponentChange, type Carried } from './carried.js';
 import type { StepJob } from '@eb/core';
@@ -107,7 +107,7 @@ export class Pass {
 
   /** Stores the carried component changes on their own, each its own compare-and-set. */
   async flush(): Promise<void> {
-    await this.flushOutputs();
+    await this.keepOutputs(this.takeOutputs());
     for (const c of this.carried.take()) {
       const change = asComponentChange(c);
       if (!change.path.length) {
@@ -122,11 +122,15 @@ export class Pass {
     }
   }
 
-  /** Keeps the carried final output on its own (it is kept whatever became of the execution). */
-  private async flushOutputs(): Promise<void> {
+  private takeOutputs(): CapturedStream[] {
     const outputs = this.carriedOutputs;
     this.carriedOutputs = [];
-    if (outputs.length) await saveOutputs(this.deps.db, this.uuid, outputs, true);
+    return outputs;
+  }
+
+  /** Keeps final output on its own (it is kept whatever became of the execution). */
+  private async keepOutputs(outputs: CapturedStream[]): Promise<void> {
+    await saveOutputs(this.deps.db, this.uuid, outputs, true);
   }
 
   /** Carried changes the database refused: what is held is out of date, and what was made goes again. */
@@ -166,15 +170,13 @@ export class Pass {
    * with it. What the move does to the components (@eb/schema's componentEffects) is applied to the
    * record here too.
    */
-  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: { onlyIfEnded?: boolean; state?: Record<string, unknown>; messages?: MessageItem[]; notes?: (string | null)[] } = {}): Promise<boolean> {
+  async move(from: ExecutionPhase, to: ExecutionPhase | ExecutionPhase[], note: string, opts: Omit<MoveOptions, 'components' | 'outputs'> = {}): Promise<boolean> {
     const path = typeof to === 'string' ? [to] : to;
     const carried = this.carried.take();
-    const outputs = this.carriedOutputs;
-    this.carriedOutputs = [];
+    const outputs = this.takeOutputs();
     const modified = await transitionExecutionAt(this.deps.db, this.uuid, from, path, note, { ...opts, components: carried.map(asComponentChange), outputs });
     if (!modified) {
-      this.carriedOutputs = outputs;
-      await this.flushOutputs();
+      await this.keepOutputs(outputs);
       await this.notKept(carried);
       return false;
     }

@@ -86,7 +86,8 @@ export function createStepProcessor(deps: StepDeps & { onAction?: (phase: string
           // In service now: what comes after waits behind executions still to be brought into service
           // (when there are any: otherwise it goes on at once).
           await job.changePriority({ priority: IN_SERVICE_PRIORITY });
-          if (Object.keys(job.data).length > 1) await job.updateData({ uuid });
+          // Polls and errors counted in an earlier phase do not carry over.
+          if (job.data.phase !== undefined) await job.updateData({ uuid });
           await job.moveToDelayed(Date.now(), token);
           throw new DelayedError();
         }
